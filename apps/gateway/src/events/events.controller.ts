@@ -1,0 +1,33 @@
+import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import { DomainEvent, EventPage, EventsRepository } from '@hub/store';
+import { AdminTokenGuard } from '../auth/admin-token.guard';
+import { ListEventsQuery } from './list-events.query';
+
+const EVENT_ID = /^evt_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** Read API over stored events (bearer HUB_ADMIN_TOKEN). */
+@Controller('api/v1/events')
+@UseGuards(AdminTokenGuard)
+export class EventsController {
+  constructor(private readonly events: EventsRepository) {}
+
+  /** Newest first; follow `nextCursor` for older pages. */
+  @Get()
+  list(@Query() query: ListEventsQuery): Promise<EventPage> {
+    return this.events.list({
+      source: query.source,
+      type: query.type,
+      since: query.since ? new Date(query.since) : undefined,
+      limit: query.limit ?? 50,
+      cursor: query.cursor,
+    });
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string): Promise<DomainEvent> {
+    if (!EVENT_ID.test(id)) throw new NotFoundException(`event ${JSON.stringify(id.slice(0, 64))} not found`);
+    const event = await this.events.get(id);
+    if (!event) throw new NotFoundException(`event ${id} not found (unknown, or older than the retention window)`);
+    return event;
+  }
+}

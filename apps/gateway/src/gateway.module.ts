@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ProvidersModule } from '@hub/providers';
+import { AdminTokenGuard } from './auth/admin-token.guard';
+import { EventsController } from './events/events.controller';
+import { StatusController } from './status/status.controller';
+
+/** The HTTP side: provider ingress routes, the ops read API and status. */
+@Module({
+  imports: [ProvidersModule],
+  controllers: [EventsController, StatusController],
+  providers: [AdminTokenGuard],
+})
+export class GatewayModule {}

@@ -1,0 +1,52 @@
+import { BadRequestException, DynamicModule, Module, ValidationError, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
+import { HubConfig, HubConfigModule } from '@hub/config';
+import { HealthModule, LoggingModule } from '@hub/observability';
+import { StoreModule } from '@hub/store';
+import { WebhookCoreModule } from '@hub/webhook-core';
+import { WorkerModule } from '../../worker/src/worker.module';
+import { GatewayModule } from './gateway.module';
+
+/** Query and body DTOs: unknown fields rejected, every error listed in one 400. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    exceptionFactory: (errors: ValidationError[]) => {
+      const list = flatten(errors);
+      return new BadRequestException({ message: list.map((e) => e.message).join('; '), errors: list });
+    },
+  });
+}
+
+function flatten(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/**
+ * One process of the hub. HUB_ROLE picks the halves: `gateway` (HTTP ingress and APIs), `worker`
+ * (stream consumer) or `all`. Health is served in every role.
+ */
+@Module({})
+export class HubModule {
+  static register(config: HubConfig): DynamicModule {
+    return {
+      module: HubModule,
+      imports: [
+        HubConfigModule.forRoot(config),
+        LoggingModule,
+        StoreModule,
+        WebhookCoreModule,
+        HealthModule,
+        ...(config.runsGateway ? [GatewayModule] : []),
+        ...(config.runsWorker ? [WorkerModule] : []),
+      ],
+      providers: [{ provide: APP_PIPE, useFactory: createValidationPipe }],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { HubConfig } from '@hub/config';
+import { REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { ProviderRegistry } from '@hub/webhook-core';
+import { version } from '../../../../package.json';
+
+export interface HubStatus {
+  status: 'ok' | 'degraded';
+  version: string;
+  role: string;
+  uptimeSeconds: number;
+  redis: 'up' | 'down';
+  storedEvents: number | null;
+  providers: { source: string; configured: boolean }[];
+}
+
+/** Public overall status (the seed document's `GET /api/status`); no secrets, no event data. */
+@Controller('api/status')
+export class StatusController {
+  constructor(
+    private readonly config: HubConfig,
+    private readonly registry: ProviderRegistry,
+    private readonly keys: RedisKeys,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+  ) {}
+
+  @Get()
+  async status(): Promise<HubStatus> {
+    let storedEvents: number | null = null;
+    try {
+      storedEvents = await this.redis.xlen(this.keys.eventStream());
+    } catch {
+      storedEvents = null;
+    }
+    const redisUp = storedEvents !== null;
+    return {
+      status: redisUp ? 'ok' : 'degraded',
+      version,
+      role: this.config.role,
+      uptimeSeconds: Math.round(process.uptime()),
+      redis: redisUp ? 'up' : 'down',
+      storedEvents,
+      providers: this.registry.all().map((a) => ({ source: a.source, configured: a.isConfigured() })),
+    };
+  }
+}

@@ -1,0 +1,103 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value).trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  const v = String(value).trim().toLowerCase();
+  return v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : value;
+};
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable the hub reads, with its rule. `.env.example` and the README table
+ * document the same list; a test keeps them in step.
+ */
+export class HubEnv {
+  @Transform(toInt) @IsOptional() @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  HOST?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, {
+    message: 'must be 1-64 characters of letters, digits, _ . : -',
+  })
+  HUB_PREFIX?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['gateway', 'worker', 'all'])
+  HUB_ROLE?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  HUB_ADMIN_TOKEN?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['express'], {
+    message: 'must be "express" (the Fastify adapter is not shipped yet)',
+  })
+  HTTP_ADAPTER?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  PUBLIC_URL?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  MAX_BODY_BYTES?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(60)
+  DEDUPE_TTL_SECONDS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(60)
+  EVENT_RETENTION_SECONDS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(100)
+  EVENT_STREAM_MAXLEN?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  RATE_LIMIT_PER_SOURCE?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(100)
+  RATE_LIMIT_WINDOW_MS?: number;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9_.:-]{1,128}$/, {
+    message: 'must be 1-128 characters of letters, digits, _ . : -',
+  })
+  STREAM_CONSUMER_NAME?: string;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(100)
+  STREAM_CLAIM_IDLE_MS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(10_000)
+  STREAM_BATCH_SIZE?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  STREAM_MAX_DELIVERIES?: number;
+
+  @Transform(toBool) @IsOptional() @IsBoolean()
+  ALLOW_PRIVATE_TARGETS?: boolean;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['token', 'off'])
+  MCP_AUTH?: string;
+
+  @IsOptional() @IsString()
+  WHATSAPP_APP_SECRET?: string;
+
+  @IsOptional() @IsString()
+  WHATSAPP_WEBHOOK_SECRET?: string;
+
+  @IsOptional() @IsString()
+  WHATSAPP_VERIFY_TOKEN?: string;
+}
+
+/** Variables whose values are secrets: never echoed in an error message or a log line. */
+export const SECRET_VARIABLES = new Set([
+  'HUB_ADMIN_TOKEN',
+  'WHATSAPP_APP_SECRET',
+  'WHATSAPP_WEBHOOK_SECRET',
+  'WHATSAPP_VERIFY_TOKEN',
+]);

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, knownVariables, loadHubConfig, parseSecretList } from './load-hub-config';
+
+describe('loadHubConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadHubConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      redisUrl: 'redis://127.0.0.1:6379',
+      prefix: 'hub',
+      role: 'all',
+      maxBodyBytes: 4 * 1024 * 1024,
+      dedupeTtlSeconds: 72 * 3600,
+      allowPrivateTargets: false,
+      mcpAuth: 'token',
+      adminTokenGenerated: true,
+    });
+    expect(config.adminToken.length).toBeGreaterThanOrEqual(32);
+    expect(config.runsGateway && config.runsWorker).toBe(true);
+  });
+
+  it('names the bad variable in one message', () => {
+    expect(() => loadHubConfig({ PORT: 'abc' })).toThrow(new ConfigError('Invalid configuration: PORT must be an integer number (got "abc")'));
+    expect(() => loadHubConfig({ HUB_ROLE: 'both' })).toThrow(/^Invalid configuration: HUB_ROLE must be one of the following values: gateway, worker, all/);
+    expect(() => loadHubConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it('never echoes a secret value in an error', () => {
+    const err = (() => {
+      try {
+        loadHubConfig({ HUB_ADMIN_TOKEN: 'short-secret' });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).toBe('Invalid configuration: HUB_ADMIN_TOKEN must be at least 16 characters');
+  });
+
+  it('refuses MCP_AUTH=off unless HOST is loopback', () => {
+    expect(() => loadHubConfig({ MCP_AUTH: 'off' })).toThrow(/MCP_AUTH=off is only allowed when HOST is a loopback address/);
+    expect(loadHubConfig({ MCP_AUTH: 'off', HOST: '127.0.0.1' }).mcpAuth).toBe('off');
+  });
+
+  it('reads comma-separated secret lists for rotation', () => {
+    const config = loadHubConfig({ WHATSAPP_APP_SECRET: ' new , old,,', HUB_ADMIN_TOKEN: 'x'.repeat(20) });
+    expect(config.whatsapp.appSecrets).toEqual(['new', 'old']);
+    expect(config.adminTokenGenerated).toBe(false);
+    expect(parseSecretList(undefined)).toEqual([]);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every variable the hub reads', () => {
+    const example = readFileSync(join(__dirname, '../../../.env.example'), 'utf8');
+    const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    const missing = knownVariables().filter((name) => !documented.has(name));
+    expect(missing).toEqual([]);
+  });
+});

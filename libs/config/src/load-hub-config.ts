@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, validateSync } from 'class-validator';
+import { HubConfig, HubRole } from './hub-config';
+import { HubEnv, SECRET_VARIABLES } from './hub-env.schema';
+
+export type EnvSource = Record<string, string | undefined>;
+
+/** A configuration error: its message names the variable and says what is wrong, and nothing more. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const TYPE_RULES = ['isInt', 'isBoolean', 'isIn', 'matches', 'isUrl', 'isString'];
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** A comma-separated list of secrets (for rotation): every listed one verifies, the first one signs. */
+export function parseSecretList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * Validates the environment and builds the typed config. Throws ConfigError naming the first bad
+ * variable, so boot fails with one clear line.
+ */
+export function loadHubConfig(source: EnvSource): HubConfig {
+  const env = plainToInstance(HubEnv, pickKnown(source));
+  const errors = validateSync(env, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const constraints = first.constraints ?? { invalid: 'is invalid' };
+    // The type rule says most ("must be an integer"), so it wins over range rules.
+    const key = TYPE_RULES.find((rule) => rule in constraints) ?? Object.keys(constraints)[0];
+    const reason = constraints[key];
+    const raw = source[first.property];
+    const shown = SECRET_VARIABLES.has(first.property) ? '' : ` (got ${JSON.stringify(raw)})`;
+    throw new ConfigError(`Invalid configuration: ${first.property} ${stripPropertyName(reason, first.property)}${shown}`);
+  }
+
+  const host = env.HOST ?? '0.0.0.0';
+  const mcpAuth = (env.MCP_AUTH ?? 'token') as 'token' | 'off';
+  if (mcpAuth === 'off' && !LOOPBACK_HOSTS.has(host)) {
+    throw new ConfigError(
+      `Invalid configuration: MCP_AUTH=off is only allowed when HOST is a loopback address (got HOST=${JSON.stringify(host)})`,
+    );
+  }
+
+  const adminToken = env.HUB_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
+  const config = new HubConfig();
+  Object.assign(config, {
+    port: env.PORT ?? 3000,
+    host,
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: env.HUB_PREFIX ?? 'hub',
+    role: (env.HUB_ROLE ?? 'all') as HubRole,
+    adminToken,
+    adminTokenGenerated: env.HUB_ADMIN_TOKEN === undefined,
+    httpAdapter: 'express',
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT ?? 3000}`).replace(/\/+$/, ''),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    maxBodyBytes: env.MAX_BODY_BYTES ?? 4 * 1024 * 1024,
+    dedupeTtlSeconds: env.DEDUPE_TTL_SECONDS ?? 72 * 3600,
+    eventRetentionSeconds: env.EVENT_RETENTION_SECONDS ?? 7 * 24 * 3600,
+    eventStreamMaxLen: env.EVENT_STREAM_MAXLEN ?? 1_000_000,
+    rateLimit: { limit: env.RATE_LIMIT_PER_SOURCE ?? 6000, windowMs: env.RATE_LIMIT_WINDOW_MS ?? 60_000 },
+    stream: {
+      consumerName: env.STREAM_CONSUMER_NAME ?? `${hostname()}-${process.pid}`,
+      claimIdleMs: env.STREAM_CLAIM_IDLE_MS ?? 60_000,
+      batchSize: env.STREAM_BATCH_SIZE ?? 100,
+      maxDeliveries: env.STREAM_MAX_DELIVERIES ?? 10,
+    },
+    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS ?? false,
+    mcpAuth,
+    whatsapp: {
+      appSecrets: parseSecretList(env.WHATSAPP_APP_SECRET),
+      webhookSecrets: parseSecretList(env.WHATSAPP_WEBHOOK_SECRET),
+      verifyTokens: parseSecretList(env.WHATSAPP_VERIFY_TOKEN),
+    },
+  } satisfies Omit<HubConfig, 'runsGateway' | 'runsWorker'>);
+  return config;
+}
+
+/** The names of every variable the hub reads (the keys of HubEnv). */
+export function knownVariables(): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(HubEnv, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))];
+}
+
+function pickKnown(source: EnvSource): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined && /^[A-Z][A-Z0-9_]*$/.test(key)) picked[key] = value;
+  }
+  return picked;
+}
+
+function stripPropertyName(reason: string, property: string): string {
+  return reason.startsWith(property + ' ') ? reason.slice(property.length + 1) : reason;
+}

@@ -1,0 +1,3 @@
+export { HealthModule } from './health.module';
+export { LoggingModule, REDACTED_HEADERS } from './logging.module';
+export { RedisHealthIndicator } from './redis.health-indicator';

@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { HubConfig } from '@hub/config';
+import { AppendOutcome, DomainEvent, PendingEvent } from './domain-event';
+import { compileTypeGlob } from './event-type-glob';
+import { REDIS_CLIENT } from './redis.constants';
+import { RedisKeys } from './redis-keys';
+
+/*
+ * Appends a batch of events in one round trip. Per event: if its dedupe key exists the event is a
+ * duplicate (the key holds the first event's id); otherwise set the key with a TTL, XADD the event
+ * to the bounded stream and index event id -> stream id. Atomic, so two gateways racing on the
+ * same redelivery store it once.
+ *
+ * KEYS: [stream, dedupe_1, index_1, dedupe_2, index_2, ...]
+ * ARGV: [dedupeTtl, maxLen, indexTtl, id_1, source_1, type_1, json_1, id_2, ...]
+ * Returns: [status_1, id_1, status_2, id_2, ...] with status 1 = accepted, 0 = duplicate.
+ */
+const APPEND_EVENTS_LUA = `
+local stream = KEYS[1]
+local dedupeTtl = ARGV[1]
+local maxLen = ARGV[2]
+local indexTtl = ARGV[3]
+local out = {}
+local n = (#KEYS - 1) / 2
+for i = 1, n do
+  local dedupeKey = KEYS[2 * i]
+  local indexKey = KEYS[2 * i + 1]
+  local a = 4 + (i - 1) * 4
+  local id = ARGV[a]
+  local prior = redis.call('GET', dedupeKey)
+  if prior then
+    out[#out + 1] = 0
+    out[#out + 1] = prior
+  else
+    redis.call('SET', dedupeKey, id, 'EX', dedupeTtl)
+    local entryId = redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*',
+      'id', id, 'source', ARGV[a + 1], 'type', ARGV[a + 2], 'event', ARGV[a + 3])
+    redis.call('SET', indexKey, entryId, 'EX', indexTtl)
+    out[#out + 1] = 1
+    out[#out + 1] = id
+  end
+end
+return out
+`;
+
+/* KEYS: [stream, index]. Returns the stored event JSON or nil (unknown id or trimmed from the stream). */
+const GET_EVENT_LUA = `
+local entryId = redis.call('GET', KEYS[2])
+if not entryId then return nil end
+local entries = redis.call('XRANGE', KEYS[1], entryId, entryId)
+if #entries == 0 then return nil end
+local fields = entries[1][2]
+for i = 1, #fields, 2 do
+  if fields[i] == 'event' then return fields[i + 1] end
+end
+return nil
+`;
+
+type HubRedis = Redis & {
+  hubAppendEvents(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
+  hubGetEvent(numKeys: number, ...args: string[]): Promise<string | null>;
+};
+
+export interface ListEventsQuery {
+  source?: string;
+  /** Type glob (`whatsapp.message.*`). */
+  type?: string;
+  /** Only events received at or after this instant. */
+  since?: Date;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface EventPage {
+  data: DomainEvent[];
+  nextCursor: string | null;
+}
+
+/** A stream entry as read back: its stream id and the event it holds. */
+export interface StreamEntry {
+  entryId: string;
+  event: DomainEvent;
+}
+
+const STREAM_ID = /^\d{1,16}-\d{1,10}$/;
+/** A page scans at most this many entries, so a rare filter cannot make one request unbounded. */
+const MAX_SCAN_PER_PAGE = 5_000;
+
+@Injectable()
+export class EventsRepository {
+  private readonly redis: HubRedis;
+
+  constructor(
+    @Inject(REDIS_CLIENT) redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly config: HubConfig,
+  ) {
+    if (!('hubAppendEvents' in redis)) {
+      redis.defineCommand('hubAppendEvents', { lua: APPEND_EVENTS_LUA });
+      redis.defineCommand('hubGetEvent', { lua: GET_EVENT_LUA });
+    }
+    this.redis = redis as HubRedis;
+  }
+
+  /** Stores a batch atomically in one round trip; outcomes are in input order. */
+  async append(batch: PendingEvent[]): Promise<AppendOutcome[]> {
+    if (batch.length === 0) return [];
+    const keys: string[] = [this.keys.eventStream()];
+    const args: (string | number)[] = [
+      this.config.dedupeTtlSeconds,
+      this.config.eventStreamMaxLen,
+      this.config.eventRetentionSeconds,
+    ];
+    for (const { event, dedupeKey } of batch) {
+      keys.push(this.keys.dedupe(event.source, dedupeKey), this.keys.eventIndex(event.id));
+      args.push(event.id, event.source, event.type, JSON.stringify(event));
+    }
+    const reply = await this.redis.hubAppendEvents(keys.length, ...keys, ...args);
+    const outcomes: AppendOutcome[] = [];
+    for (let i = 0; i < reply.length; i += 2) {
+      const id = String(reply[i + 1]);
+      outcomes.push(Number(reply[i]) === 1 ? { status: 'accepted', id } : { status: 'duplicate', id });
+    }
+    return outcomes;
+  }
+
+  async get(id: string): Promise<DomainEvent | null> {
+    const json = await this.redis.hubGetEvent(2, this.keys.eventStream(), this.keys.eventIndex(id));
+    return json ? (JSON.parse(json) as DomainEvent) : null;
+  }
+
+  /** Newest first. The cursor is the last stream id a page looked at. */
+  async list(query: ListEventsQuery): Promise<EventPage> {
+    const typeRe = query.type ? compileTypeGlob(query.type) : undefined;
+    const start = query.since ? `${query.since.getTime()}-0` : '-';
+    let end = query.cursor ? `(${query.cursor}` : '+';
+    const data: DomainEvent[] = [];
+    let scanned = 0;
+    let lastId: string | null = null;
+    let exhausted = false;
+    const chunk = Math.min(Math.max(query.limit * 2, 100), 1_000);
+
+    while (data.length < query.limit && scanned < MAX_SCAN_PER_PAGE) {
+      const rows = (await this.redis.xrevrange(this.keys.eventStream(), end, start, 'COUNT', chunk)) as [string, string[]][];
+      if (rows.length === 0) {
+        exhausted = true;
+        break;
+      }
+      for (const [entryId, fields] of rows) {
+        scanned++;
+        lastId = entryId;
+        const entry = fieldsToMap(fields);
+        if (query.source && entry.source !== query.source) continue;
+        if (typeRe && !typeRe.test(entry.type ?? '')) continue;
+        data.push(JSON.parse(entry.event) as DomainEvent);
+        if (data.length === query.limit) break;
+      }
+      if (rows.length < chunk && data.length < query.limit) {
+        exhausted = true;
+        break;
+      }
+      end = `(${lastId}`;
+    }
+    const nextCursor = exhausted || lastId === null ? null : lastId;
+    return { data, nextCursor };
+  }
+
+  static isValidCursor(cursor: string): boolean {
+    return STREAM_ID.test(cursor);
+  }
+}
+
+export function fieldsToMap(fields: string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) map[fields[i]] = fields[i + 1];
+  return map;
+}
+
+export function entryToStreamEntry(entryId: string, fields: string[]): StreamEntry {
+  return { entryId, event: JSON.parse(fieldsToMap(fields).event) as DomainEvent };
+}

@@ -1,0 +1,41 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { HubConfig } from '@hub/config';
+import { EventsRepository } from './events.repository';
+import { createRedisClient } from './redis-client';
+import { REDIS_CLIENT } from './redis.constants';
+import { RedisKeys } from './redis-keys';
+
+/** Redis connection, key names and repositories, shared by gateway and worker. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS_CLIENT,
+      inject: [HubConfig],
+      useFactory: (config: HubConfig) => {
+        const client = createRedisClient(config.redisUrl, `${config.prefix}:commands`);
+        const logger = new Logger('Redis');
+        let lastReported = 0;
+        // Without a listener ioredis prints every reconnect failure; report at most every 10 s.
+        client.on('error', (err: Error) => {
+          if (Date.now() - lastReported > 10_000) {
+            lastReported = Date.now();
+            logger.warn(`Redis unavailable: ${err.message}`);
+          }
+        });
+        return client;
+      },
+    },
+    { provide: RedisKeys, inject: [HubConfig], useFactory: (config: HubConfig) => new RedisKeys(config.prefix) },
+    EventsRepository,
+  ],
+  exports: [REDIS_CLIENT, RedisKeys, EventsRepository],
+})
+export class StoreModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    this.redis.disconnect();
+  }
+}

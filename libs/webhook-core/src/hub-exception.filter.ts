@@ -1,0 +1,72 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import { isRedisUnavailableError } from '@hub/store';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  errors?: unknown[];
+  errorId?: string;
+}
+
+/**
+ * The one error shape: `{statusCode, error, message}` (plus `errors` for field lists). Never a
+ * stack. A store outage is 503 with Retry-After; 500 is kept for real server faults, with an
+ * errorId that matches the log line.
+ */
+@Catch()
+export class HubExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HubExceptionFilter');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const { httpAdapter } = this.adapterHost;
+    const res = host.switchToHttp().getResponse();
+    const { body, headers } = this.toResponse(exception);
+    for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(res, name, value);
+    if (isHeadersSent(res)) return;
+    httpAdapter.reply(res, body, body.statusCode);
+  }
+
+  toResponse(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return { body: this.fromHttpException(exception, status), headers: {} };
+    }
+    if (isRedisUnavailableError(exception)) {
+      this.logger.warn(`store unavailable: ${(exception as Error).message}`);
+      return {
+        body: this.body(HttpStatus.SERVICE_UNAVAILABLE, 'event store unavailable; retry later'),
+        headers: { 'Retry-After': '5' },
+      };
+    }
+    const errorId = randomUUID();
+    this.logger.error(
+      { errorId, err: exception },
+      `unhandled error ${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
+    );
+    return { body: { ...this.body(500, 'internal server error'), errorId }, headers: {} };
+  }
+
+  private fromHttpException(exception: HttpException, status: number): ErrorBody {
+    const response = exception.getResponse();
+    if (typeof response === 'string') return this.body(status, response);
+    const r = response as { message?: unknown; errors?: unknown[] };
+    const message = Array.isArray(r.message) ? r.message.join('; ') : String(r.message ?? exception.message);
+    return { ...this.body(status, message), ...(Array.isArray(r.errors) ? { errors: r.errors } : {}) };
+  }
+
+  private body(statusCode: number, message: string): ErrorBody {
+    return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+  }
+}
+
+function isHeadersSent(res: unknown): boolean {
+  const r = res as { headersSent?: boolean; sent?: boolean };
+  return r.headersSent === true || r.sent === true;
+}

@@ -1,0 +1,10 @@
+export * from './hmac';
+export * from './hub-exception.filter';
+export * from './ingest.service';
+export * from './payload-validation.error';
+export * from './provider-adapter';
+export * from './provider-registry';
+export * from './replay-window';
+export * from './webhook-core.module';
+export * from './webhook-ingress.decorator';
+export { StatusSettable, WebhookHttpRequest } from './webhook-request';

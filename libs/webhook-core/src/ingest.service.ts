@@ -1,0 +1,83 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { ulid } from 'ulid';
+import { DomainEvent, EventsRepository, PendingEvent } from '@hub/store';
+import { InboundRequest } from './provider-adapter';
+import { ProviderRegistry } from './provider-registry';
+import { PayloadValidationError } from './payload-validation.error';
+import { toIsoTime } from './replay-window';
+import { WebhookHttpRequest } from './webhook-request';
+
+export interface IngestReply {
+  status: number;
+  body:
+    | { accepted: string[]; duplicates: string[] }
+    | { duplicate: true; id: string; ids: string[] };
+}
+
+/** New event ids: `evt_` + ULID, so ids sort by creation time. */
+export function newEventId(): string {
+  return `evt_${ulid()}`;
+}
+
+/**
+ * Turns an authenticated request into stored events: parse the raw bytes as JSON, let the adapter
+ * normalise, then store the batch in one Redis round trip.
+ */
+@Injectable()
+export class IngestService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly events: EventsRepository,
+  ) {}
+
+  async ingest(source: string, route: string, req: WebhookHttpRequest): Promise<IngestReply> {
+    const verification = req.hubVerification;
+    if (!verification) throw new Error('IngestService.ingest called on a request WebhookAuthGuard did not verify');
+    const adapter = this.registry.get(source);
+    const rawBody = req.rawBody ?? Buffer.alloc(0);
+    const body = parseJson(rawBody);
+    const inbound: InboundRequest = { route, rawBody, headers: req.headers, query: req.query ?? {} };
+
+    let normalized;
+    try {
+      normalized = adapter.normalize(body, inbound);
+    } catch (error) {
+      if (error instanceof PayloadValidationError) {
+        throw new BadRequestException({ message: error.message, errors: error.errors });
+      }
+      throw error;
+    }
+
+    const receivedAt = new Date().toISOString();
+    const batch: PendingEvent[] = normalized.map((n) => {
+      const event: DomainEvent = {
+        id: newEventId(),
+        source,
+        type: n.type,
+        occurredAt: toIsoTime(n.occurredAt) ?? receivedAt,
+        receivedAt,
+        ...(n.subject ? { subject: n.subject } : {}),
+        data: n.data,
+      };
+      return { event, dedupeKey: n.dedupeKey };
+    });
+
+    const outcomes = await this.events.append(batch);
+    const accepted = outcomes.filter((o) => o.status === 'accepted').map((o) => o.id);
+    const duplicates = outcomes.filter((o) => o.status === 'duplicate').map((o) => o.id);
+    if (accepted.length === 0 && duplicates.length > 0) {
+      return { status: 200, body: { duplicate: true, id: duplicates[0], ids: duplicates } };
+    }
+    const status = accepted.length === 0 ? 200 : (verification.ackStatus ?? 202);
+    return { status, body: { accepted, duplicates } };
+  }
+}
+
+function parseJson(rawBody: Buffer): unknown {
+  if (rawBody.length === 0) throw new BadRequestException('invalid JSON: the request body is empty');
+  try {
+    return JSON.parse(rawBody.toString('utf8'));
+  } catch (error) {
+    throw new BadRequestException(`invalid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,53 @@
+/** What a provider adapter sees of a request: the exact bytes received and the headers, never re-serialised JSON. */
+export interface InboundRequest {
+  /** The route key the controller gave (`default`, or e.g. `events` / `responses` for multi-route providers). */
+  route: string;
+  rawBody: Buffer;
+  /** Lower-cased header names, as Node delivers them; duplicated custom headers arrive joined with ", ". */
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, unknown>;
+}
+
+export type Verification =
+  | {
+      ok: true;
+      /** Which scheme authenticated the request (e.g. `meta`, `bridge`); recorded with the events. */
+      scheme: string;
+      /** Status for an accepted delivery when the platform insists on one (Meta retries anything but 200). */
+      ackStatus?: number;
+    }
+  | { ok: false; reason: string };
+
+/** One event as a provider describes it; the core adds id, source and timestamps. */
+export interface NormalizedEvent {
+  /** Full type, `<source>.<platform event name>`. */
+  type: string;
+  /** Unique per source for one real-world occurrence, so a redelivery is recognised. */
+  dedupeKey: string;
+  subject?: string;
+  /** Unix seconds, unix milliseconds, ISO string or Date; missing or unparsable means "when received". */
+  occurredAt?: string | number | Date;
+  data: unknown;
+}
+
+export interface EventTypeInfo {
+  type: string;
+  description: string;
+}
+
+/**
+ * The contract between the webhook core and a provider. The core owns HTTP, rate limits, errors and
+ * storage; an adapter only answers: is it configured, is this request authentic, what events does it hold.
+ */
+export interface ProviderAdapter {
+  /** Event source name, the prefix of every type it emits (`whatsapp`). */
+  readonly source: string;
+  /** False when no secret is set: the core then answers 503 and never skips verification. */
+  isConfigured(): boolean;
+  /** Authenticates the raw request; must not throw for any client input. */
+  verify(request: InboundRequest): Verification;
+  /** Turns a parsed JSON body into events; throws PayloadValidationError naming bad fields. */
+  normalize(body: unknown, request: InboundRequest): NormalizedEvent[];
+  /** Every event type this provider knows, for listings and docs. */
+  eventTypes(): EventTypeInfo[];
+}

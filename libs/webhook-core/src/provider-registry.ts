@@ -1,0 +1,35 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { ProviderAdapter } from './provider-adapter';
+
+/** Marks a provider class as a webhook adapter; the registry finds it at boot. */
+export const WebhookProvider = DiscoveryService.createDecorator<void>();
+
+/** Every provider adapter by source name, discovered from the providers marked @WebhookProvider(). */
+@Injectable()
+export class ProviderRegistry implements OnModuleInit {
+  private readonly adapters = new Map<string, ProviderAdapter>();
+
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: WebhookProvider.KEY })) {
+      const adapter = wrapper.instance as ProviderAdapter | undefined;
+      if (!adapter) continue;
+      if (this.adapters.has(adapter.source) && this.adapters.get(adapter.source) !== adapter) {
+        throw new Error(`Two webhook adapters claim the source "${adapter.source}"`);
+      }
+      this.adapters.set(adapter.source, adapter);
+    }
+  }
+
+  get(source: string): ProviderAdapter {
+    const adapter = this.adapters.get(source);
+    if (!adapter) throw new Error(`No webhook adapter is registered for source "${source}"`);
+    return adapter;
+  }
+
+  all(): ProviderAdapter[] {
+    return [...this.adapters.values()];
+  }
+}

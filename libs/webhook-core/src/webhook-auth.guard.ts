@@ -1,0 +1,53 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ProviderRegistry } from './provider-registry';
+import { WEBHOOK_ROUTE, WEBHOOK_SOURCE, WebhookHttpRequest } from './webhook-request';
+
+const ACCEPTED_CONTENT_TYPES = /^(application\/json|application\/[a-z0-9.+-]+\+json|text\/plain)\s*(;|$)/i;
+
+/**
+ * Fails closed: an unconfigured provider answers 503, a request that does not authenticate 401.
+ * Verification runs over the raw bytes captured by the body parser, never over re-serialised JSON.
+ */
+@Injectable()
+export class WebhookAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly registry: ProviderRegistry,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const source = this.reflector.get<string>(WEBHOOK_SOURCE, context.getHandler());
+    const route = this.reflector.get<string>(WEBHOOK_ROUTE, context.getHandler()) ?? 'default';
+    const adapter = this.registry.get(source);
+    const req = context.switchToHttp().getRequest<WebhookHttpRequest>();
+
+    if (!adapter.isConfigured()) {
+      throw new ServiceUnavailableException(`provider not configured: set the ${source} webhook secret(s)`);
+    }
+    const contentType = req.headers['content-type'];
+    if (typeof contentType !== 'string' || !ACCEPTED_CONTENT_TYPES.test(contentType)) {
+      throw new UnsupportedMediaTypeException(
+        `Content-Type must be application/json (or text/plain holding JSON); got ${
+          typeof contentType === 'string' ? JSON.stringify(contentType.slice(0, 100)) : 'none'
+        }`,
+      );
+    }
+    const verification = adapter.verify({
+      route,
+      rawBody: req.rawBody ?? Buffer.alloc(0),
+      headers: req.headers,
+      query: req.query ?? {},
+    });
+    if (!verification.ok) throw new UnauthorizedException(verification.reason);
+    req.hubVerification = verification;
+    return true;
+  }
+}

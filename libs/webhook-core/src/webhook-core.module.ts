@@ -1,0 +1,36 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_FILTER, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { HubConfig } from '@hub/config';
+import { HubExceptionFilter } from './hub-exception.filter';
+import { IngestService } from './ingest.service';
+import { ProviderRegistry } from './provider-registry';
+import { SourceRateLimitGuard } from './source-rate-limit.guard';
+import { WebhookAuthGuard } from './webhook-auth.guard';
+
+/** The provider-independent half of ingress: guards, registry, ingest and the error filter. */
+@Global()
+@Module({
+  imports: [
+    DiscoveryModule,
+    ThrottlerModule.forRootAsync({
+      inject: [HubConfig],
+      useFactory: (config: HubConfig) => ({
+        throttlers: [{ name: 'default', limit: config.rateLimit.limit, ttl: config.rateLimit.windowMs }],
+      }),
+    }),
+  ],
+  providers: [
+    ProviderRegistry,
+    IngestService,
+    SourceRateLimitGuard,
+    WebhookAuthGuard,
+    {
+      provide: APP_FILTER,
+      inject: [HttpAdapterHost],
+      useFactory: (host: HttpAdapterHost) => new HubExceptionFilter(host),
+    },
+  ],
+  exports: [ProviderRegistry, IngestService, SourceRateLimitGuard, WebhookAuthGuard],
+})
+export class WebhookCoreModule {}
