@@ -46,6 +46,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     this.blocking = this.redis.duplicate({
       connectionName: `${this.config.prefix}:stream-consumer`,
       maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
       commandTimeout: undefined,
     });
     this.blocking.on('error', () => undefined);

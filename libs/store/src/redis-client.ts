@@ -1,13 +1,14 @@
 import Redis, { RedisOptions } from 'ioredis';
 
 /**
- * A command connection that fails fast when Redis is gone: a request then gets a 503 within about
- * a second instead of hanging while ioredis reconnects.
+ * A command connection that fails fast when Redis is gone: no offline queue, so while ioredis
+ * reconnects a request gets its 503 at once instead of hanging.
  */
 export function createRedisClient(url: string, connectionName: string, overrides: RedisOptions = {}): Redis {
   return new Redis(url, {
     connectionName,
     maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
     commandTimeout: 5_000,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
@@ -35,4 +36,19 @@ export function isRedisUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'MaxRetriesPerRequestError') return true;
   return UNAVAILABLE_PATTERNS.some((p) => p.test(error.message));
+}
+
+/** Waits until the client is ready, or the timeout passes (boot goes on; /health then reports Redis down). */
+export function waitUntilReady(client: Redis, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    client.on('ready', onReady);
+  });
 }

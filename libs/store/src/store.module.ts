@@ -1,8 +1,8 @@
-import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { EventsRepository } from './events.repository';
-import { createRedisClient } from './redis-client';
+import { createRedisClient, waitUntilReady } from './redis-client';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisKeys } from './redis-keys';
 
@@ -32,8 +32,15 @@ import { RedisKeys } from './redis-keys';
   ],
   exports: [REDIS_CLIENT, RedisKeys, EventsRepository],
 })
-export class StoreModule implements OnApplicationShutdown {
+export class StoreModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+
+  /** Serve only once Redis is ready, so the first request does not meet a connecting client. */
+  async onModuleInit(): Promise<void> {
+    if (!(await waitUntilReady(this.redis, 3_000))) {
+      new Logger('Redis').warn('Redis is not reachable yet; serving anyway (503 until it is)');
+    }
+  }
 
   async onApplicationShutdown(): Promise<void> {
     this.redis.disconnect();

@@ -1,0 +1,59 @@
+import { TestHub, fixture, startHub } from './utils/hub-test-app';
+import { sha256Header } from './utils/signatures';
+
+const APP_SECRET = 'test_app_secret_0123456789abcdef';
+
+describe('health and status', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startHub('health', { WHATSAPP_APP_SECRET: APP_SECRET });
+  });
+  afterAll(() => hub.close());
+
+  it('GET /health is public and reports Redis up', async () => {
+    const res = await hub.http().get('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' } } });
+  });
+
+  it('GET /api/status gives the overall status without secrets', async () => {
+    const res = await hub.http().get('/api/status');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', redis: 'up', role: 'all', storedEvents: 0, providers: [{ source: 'whatsapp', configured: true }] });
+    expect(JSON.stringify(res.body)).not.toContain(APP_SECRET);
+  });
+});
+
+describe('Redis unreachable', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    // Port 1 on loopback: nothing listens, connections are refused at once.
+    hub = await startHub('redis-down', { REDIS_URL: 'redis://127.0.0.1:1', HUB_ROLE: 'gateway', WHATSAPP_APP_SECRET: APP_SECRET });
+  });
+  afterAll(() => hub.close());
+
+  it('answers a valid delivery with 503 and Retry-After, not 500', async () => {
+    const body = fixture('whatsapp', 'meta-text-message.json').toString();
+    const res = await hub
+      .http()
+      .post('/webhooks/whatsapp')
+      .set('Content-Type', 'application/json')
+      .set('X-Hub-Signature-256', sha256Header(APP_SECRET, body))
+      .send(body);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'event store unavailable; retry later' });
+  });
+
+  it('reports itself unhealthy: /health 503, /api/status degraded', async () => {
+    const health = await hub.http().get('/health');
+    expect(health.status).toBe(503);
+    expect(health.body).toMatchObject({ status: 'error', error: { redis: { status: 'down' } } });
+    const status = await hub.http().get('/api/status');
+    expect(status.body).toMatchObject({ status: 'degraded', redis: 'down', storedEvents: null });
+  });
+
+  it('sent no 500', () => {
+    expect(hub.serverErrors).toEqual([]);
+  });
+});
