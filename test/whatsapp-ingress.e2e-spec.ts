@@ -127,7 +127,7 @@ describe('WhatsApp ingress (real app, real Redis)', () => {
         .http()
         .post('/webhooks/whatsapp')
         .set('Content-Type', 'application/json')
-        .set('X-Hub-Signature-256', [sha256Header(APP_SECRET, body), sha256Header(APP_SECRET, body)])
+        .set('X-Hub-Signature-256', [sha256Header(APP_SECRET, body), sha256Header(APP_SECRET, body)] as unknown as string)
         .send(body);
       expect(res.status).toBe(401);
       expect(res.body.message).toMatch(/^malformed X-Hub-Signature-256/);
