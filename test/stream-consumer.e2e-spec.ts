@@ -60,4 +60,31 @@ describe('event stream consumer (worker)', () => {
       await gateway.close();
     }
   });
+
+  it('moves an event whose handlers keep failing to the dead-event stream, without holding back its batch', async () => {
+    const hub = await startHub('stream-poison', { WHATSAPP_WEBHOOK_SECRET: SECRET, STREAM_MAX_DELIVERIES: '2', STREAM_CLAIM_IDLE_MS: '200' });
+    try {
+      const consumer = hub.app.get(EventStreamConsumer);
+      const handled: string[] = [];
+      consumer.addHandler({
+        name: 'poison-detector',
+        handle: async (events) => {
+          if (events.some((e) => (e.data as { id: string }).id === 'p-1')) throw new Error('cannot handle p-1');
+          handled.push(...events.map((e) => (e.data as { id: string }).id));
+        },
+      });
+      await ingest(hub, 3, 'p');
+      expect(await waitFor(async () => consumer.stats.deadLettered === 1 && consumer.stats.processed === 2, 10_000)).toBe(true);
+      expect(handled.sort()).toEqual(['p-0', 'p-2']);
+      expect(consumer.stats.processed).toBe(2);
+      expect(await pendingCount(hub)).toBe(0);
+      const dead = (await hub.redis.xrange(`{${hub.config.prefix}}:events:dead`, '-', '+')) as [string, string[]][];
+      expect(dead).toHaveLength(1);
+      const fields = dead[0][1];
+      expect(fields[fields.indexOf('reason') + 1]).toBe('cannot handle p-1');
+      expect(JSON.parse(fields[fields.indexOf('event') + 1]).data.id).toBe('p-1');
+    } finally {
+      await hub.close();
+    }
+  });
 });

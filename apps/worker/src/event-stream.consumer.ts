@@ -61,12 +61,15 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async run(): Promise<void> {
-    let groupReady = false;
+    let started = false;
     while (this.running) {
       try {
-        if (!groupReady) groupReady = await this.ensureGroup();
-        // First our own pending entries (a restart under the same name), then others' stale ones.
-        await this.processPending();
+        if (!started) {
+          await this.ensureGroup();
+          // Entries this consumer name left pending before a restart; later retries wait for the idle time.
+          await this.processPending();
+          started = true;
+        }
         if (Date.now() - this.lastClaimAt >= Math.min(this.config.stream.claimIdleMs, 5_000)) await this.reclaimStale();
         await this.readNew();
       } catch (error) {
@@ -79,13 +82,12 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   }
 
   /** Creates the group at the start of the stream, so events stored before any worker ran are processed. */
-  private async ensureGroup(): Promise<boolean> {
+  private async ensureGroup(): Promise<void> {
     try {
       await this.redis.xgroup('CREATE', this.keys.eventStream(), FANOUT_GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!/BUSYGROUP/.test((error as Error).message)) throw error;
     }
-    return true;
   }
 
   private async readNew(): Promise<void> {
@@ -100,15 +102,17 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async processPending(): Promise<void> {
+    let after = '0';
     for (;;) {
       const reply = (await this.redis.xreadgroup(
         'GROUP', FANOUT_GROUP, this.consumerName,
         'COUNT', this.config.stream.batchSize,
-        'STREAMS', this.keys.eventStream(), '0',
+        'STREAMS', this.keys.eventStream(), after,
       )) as StreamReply;
-      const rows = (reply?.[0]?.[1] ?? []).filter(([, fields]) => fields !== null);
+      const rows = reply?.[0]?.[1] ?? [];
       if (rows.length === 0) return;
-      await this.processRows(rows);
+      after = rows[rows.length - 1][0];
+      await this.processRows(rows.filter(([, fields]) => fields !== null));
     }
   }
 
@@ -133,50 +137,78 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
 
   private async processRows(rows: [string, string[]][]): Promise<void> {
     const entries: StreamEntry[] = [];
-    const unreadable: string[] = [];
-    for (const [entryId, fields] of rows) {
+    const unreadable: [string, string[]][] = [];
+    for (const row of rows) {
       try {
-        entries.push(entryToStreamEntry(entryId, fields));
+        entries.push(entryToStreamEntry(row[0], row[1]));
       } catch {
-        unreadable.push(entryId);
+        unreadable.push(row);
       }
     }
     if (unreadable.length) await this.deadLetter(unreadable, 'unreadable entry');
 
+    if (entries.length === 0) return;
     try {
-      const events = entries.map((e) => e.event);
-      for (const handler of this.handlers) await handler.handle(events);
+      await this.runHandlers(entries);
+      await this.ack(entries);
     } catch (error) {
+      // One bad event must not hold back its batch: retry one by one, ack what succeeds.
       this.stats.failedBatches++;
-      this.logger.warn(`handlers failed for ${entries.length} entries: ${(error as Error).message}`);
-      await this.deadLetterExhausted(entries.map((e) => e.entryId), (error as Error).message);
-      return; // left pending: retried after STREAM_CLAIM_IDLE_MS
+      this.logger.warn(`handlers failed for a batch of ${entries.length}: ${(error as Error).message}; retrying one by one`);
+      const failed: [string, string[]][] = [];
+      let lastError = error as Error;
+      for (const entry of entries) {
+        try {
+          await this.runHandlers([entry]);
+          await this.ack([entry]);
+        } catch (single) {
+          lastError = single as Error;
+          failed.push(rows.find(([id]) => id === entry.entryId)!);
+        }
+      }
+      // Failed entries stay pending (retried after STREAM_CLAIM_IDLE_MS) until they run out of attempts.
+      await this.deadLetterExhausted(failed, lastError.message);
     }
-    if (entries.length > 0) {
-      await this.redis.xack(this.keys.eventStream(), FANOUT_GROUP, ...entries.map((e) => e.entryId));
-      this.stats.processed += entries.length;
-    }
+  }
+
+  /** Adds a handler at run time (in-process subscribers such as live notifications). */
+  addHandler(handler: StreamEventHandler): void {
+    this.handlers.push(handler);
+  }
+
+  private async runHandlers(entries: StreamEntry[]): Promise<void> {
+    const events = entries.map((e) => e.event);
+    for (const handler of this.handlers) await handler.handle(events);
+  }
+
+  private async ack(entries: StreamEntry[]): Promise<void> {
+    await this.redis.xack(this.keys.eventStream(), FANOUT_GROUP, ...entries.map((e) => e.entryId));
+    this.stats.processed += entries.length;
   }
 
   /** Moves entries delivered STREAM_MAX_DELIVERIES times or more to the dead-event stream and acks them. */
-  private async deadLetterExhausted(entryIds: string[], reason: string): Promise<void> {
-    if (entryIds.length === 0) return;
+  private async deadLetterExhausted(rows: [string, string[]][], reason: string): Promise<void> {
+    if (rows.length === 0) return;
     const pending = (await this.redis.xpending(
-      this.keys.eventStream(), FANOUT_GROUP, entryIds[0], entryIds[entryIds.length - 1], entryIds.length,
+      this.keys.eventStream(), FANOUT_GROUP, rows[0][0], rows[rows.length - 1][0], 10_000, this.consumerName,
     )) as [string, string, number, number][];
-    const exhausted = pending.filter(([, , , deliveries]) => deliveries >= this.config.stream.maxDeliveries).map(([id]) => id);
-    if (exhausted.length) await this.deadLetter(exhausted, reason);
+    const exhausted = new Set(
+      pending.filter(([, , , deliveries]) => deliveries >= this.config.stream.maxDeliveries).map(([id]) => id),
+    );
+    if (exhausted.size) await this.deadLetter(rows.filter(([id]) => exhausted.has(id)), reason);
   }
 
-  private async deadLetter(entryIds: string[], reason: string): Promise<void> {
-    const pipeline = this.redis.multi();
-    for (const entryId of entryIds) {
-      pipeline.xadd(this.keys.deadEventStream(), 'MAXLEN', '~', 100_000, '*', 'entryId', entryId, 'reason', reason.slice(0, 500));
+  /** Copies the entries (their original fields) to the dead-event stream, then acks them, atomically. */
+  private async deadLetter(rows: [string, string[]][], reason: string): Promise<void> {
+    const tx = this.redis.multi();
+    for (const [entryId, fields] of rows) {
+      tx.xadd(this.keys.deadEventStream(), 'MAXLEN', '~', 100_000, '*',
+        'entryId', entryId, 'reason', reason.slice(0, 500), ...(fields ?? []));
     }
-    pipeline.xack(this.keys.eventStream(), FANOUT_GROUP, ...entryIds);
-    await pipeline.exec();
-    this.stats.deadLettered += entryIds.length;
-    this.logger.error(`moved ${entryIds.length} stream entries to ${this.keys.deadEventStream()}: ${reason}`);
+    tx.xack(this.keys.eventStream(), FANOUT_GROUP, ...rows.map(([id]) => id));
+    await tx.exec();
+    this.stats.deadLettered += rows.length;
+    this.logger.error(`moved ${rows.length} stream entries to ${this.keys.deadEventStream()}: ${reason}`);
   }
 }
 

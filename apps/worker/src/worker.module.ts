@@ -9,7 +9,7 @@ import { STREAM_EVENT_HANDLERS, StreamEventHandler } from './stream-event-handle
 @Module({
   providers: [
     EventStreamConsumer,
-    { provide: STREAM_EVENT_HANDLERS, useValue: [] as StreamEventHandler[] },
+    { provide: STREAM_EVENT_HANDLERS, useFactory: (): StreamEventHandler[] => [] },
   ],
   exports: [EventStreamConsumer],
 })
