@@ -1,4 +1,5 @@
 export * from './domain-event';
+export * from './event-id';
 export * from './event-type-glob';
 export { EventsRepository, EventPage, ListEventsQuery, StreamEntry, fieldsToMap, entryToStreamEntry } from './events.repository';
 export { createRedisClient, isRedisUnavailableError } from './redis-client';

@@ -36,7 +36,11 @@ export class HubExceptionFilter implements ExceptionFilter {
   toResponse(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return { body: this.fromHttpException(exception, status), headers: {} };
+      const retryAfter = (exception as { retryAfterSeconds?: number }).retryAfterSeconds;
+      return {
+        body: this.fromHttpException(exception, status),
+        headers: retryAfter ? { 'Retry-After': String(retryAfter) } : {},
+      };
     }
     if (isRedisUnavailableError(exception)) {
       this.logger.warn(`store unavailable: ${(exception as Error).message}`);

@@ -5,6 +5,8 @@ export * from './payload-validation.error';
 export * from './provider-adapter';
 export * from './provider-registry';
 export * from './replay-window';
+export { SourceRateLimitGuard, TooManyRequestsException } from './source-rate-limit.guard';
+export * from './source-rate-limiter';
 export * from './webhook-core.module';
 export * from './webhook-ingress.decorator';
 export { StatusSettable, WebhookHttpRequest } from './webhook-request';

@@ -1,6 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { ulid } from 'ulid';
-import { DomainEvent, EventsRepository, PendingEvent } from '@hub/store';
+import { DomainEvent, EventsRepository, PendingEvent, newEventId } from '@hub/store';
 import { InboundRequest } from './provider-adapter';
 import { ProviderRegistry } from './provider-registry';
 import { PayloadValidationError } from './payload-validation.error';
@@ -12,11 +11,6 @@ export interface IngestReply {
   body:
     | { accepted: string[]; duplicates: string[] }
     | { duplicate: true; id: string; ids: string[] };
-}
-
-/** New event ids: `evt_` + ULID, so ids sort by creation time. */
-export function newEventId(): string {
-  return `evt_${ulid()}`;
 }
 
 /**

@@ -1,7 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
-import { ThrottlerModule } from '@nestjs/throttler';
-import { HubConfig } from '@hub/config';
 import { HubExceptionFilter } from './hub-exception.filter';
 import { IngestService } from './ingest.service';
 import { ProviderRegistry } from './provider-registry';
@@ -11,15 +9,7 @@ import { WebhookAuthGuard } from './webhook-auth.guard';
 /** The provider-independent half of ingress: guards, registry, ingest and the error filter. */
 @Global()
 @Module({
-  imports: [
-    DiscoveryModule,
-    ThrottlerModule.forRootAsync({
-      inject: [HubConfig],
-      useFactory: (config: HubConfig) => ({
-        throttlers: [{ name: 'default', limit: config.rateLimit.limit, ttl: config.rateLimit.windowMs }],
-      }),
-    }),
-  ],
+  imports: [DiscoveryModule],
   providers: [
     ProviderRegistry,
     IngestService,

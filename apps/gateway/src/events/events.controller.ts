@@ -1,9 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
-import { DomainEvent, EventPage, EventsRepository } from '@hub/store';
+import { DomainEvent, EVENT_ID_PATTERN, EventPage, EventsRepository } from '@hub/store';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { ListEventsQuery } from './list-events.query';
-
-const EVENT_ID = /^evt_[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** Read API over stored events (bearer HUB_ADMIN_TOKEN). */
 @Controller('api/v1/events')
@@ -25,7 +23,7 @@ export class EventsController {
 
   @Get(':id')
   async get(@Param('id') id: string): Promise<DomainEvent> {
-    if (!EVENT_ID.test(id)) throw new NotFoundException(`event ${JSON.stringify(id.slice(0, 64))} not found`);
+    if (!EVENT_ID_PATTERN.test(id)) throw new NotFoundException(`event ${JSON.stringify(id.slice(0, 64))} not found`);
     const event = await this.events.get(id);
     if (!event) throw new NotFoundException(`event ${id} not found (unknown, or older than the retention window)`);
     return event;
