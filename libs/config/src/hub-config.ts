@@ -10,6 +10,45 @@ export interface WhatsAppConfig {
   verifyTokens: string[];
 }
 
+/** Digital Samba: the platform's static bearer token, or the seed document's HMAC secret. */
+export interface DigitalSambaConfig {
+  /** DIGITAL_SAMBA_WEBHOOK_TOKEN: `Authorization: Bearer <token>` (or the bare token). */
+  tokens: string[];
+  /** DIGITAL_SAMBA_WEBHOOK_SECRET (or the document's WEBHOOK_SECRET): X-DigitalSamba-Signature HMAC. */
+  secrets: string[];
+}
+
+/** Which Make.com credentials a request must carry. */
+export type MakeComAuthMode = 'either' | 'apikey' | 'signature' | 'both';
+
+export interface MakeComConfig {
+  /** MAKE_COM_API_KEY: `x-make-apikey`. */
+  apiKeys: string[];
+  /** MAKE_COM_WEBHOOK_SECRET: `X-Hub-Signature-256: sha256=<hex>`. */
+  secrets: string[];
+  /** MAKE_COM_AUTH: `either` (default: one configured scheme must pass), `apikey`, `signature` or `both`. */
+  mode: MakeComAuthMode;
+}
+
+export interface TavusConfig {
+  /** TAVUS_WEBHOOK_SECRET: `x-tavus-signature` HMAC. */
+  secrets: string[];
+  /** TAVUS_WEBHOOK_TOKEN: the `?t=` URL token (Tavus itself signs nothing). */
+  tokens: string[];
+}
+
+export interface CcTelegramConfig {
+  /** CCTELEGRAM_WEBHOOK_SECRET: `X-CCTelegram-Signature` HMAC over the raw body. */
+  secrets: string[];
+  /** CCTELEGRAM_TIMESTAMP_TOLERANCE_SECONDS: allowed skew of `X-CCTelegram-Timestamp`, both ways. */
+  toleranceSeconds: number;
+}
+
+export interface TelegramConfig {
+  /** TELEGRAM_SECRET_TOKEN: `X-Telegram-Bot-Api-Secret-Token` as set with setWebhook(secret_token). */
+  secretTokens: string[];
+}
+
 /**
  * The validated, typed configuration of one hub process. Built once at boot by `loadHubConfig`
  * and injected by this class token, so nothing else reads `process.env`.
@@ -36,6 +75,11 @@ export class HubConfig {
   allowPrivateTargets!: boolean;
   mcpAuth!: 'token' | 'off';
   whatsapp!: WhatsAppConfig;
+  digitalsamba!: DigitalSambaConfig;
+  makecom!: MakeComConfig;
+  tavus!: TavusConfig;
+  cctelegram!: CcTelegramConfig;
+  telegram!: TelegramConfig;
 
   get runsGateway(): boolean {
     return this.role !== 'worker';

@@ -92,6 +92,42 @@ export class HubEnv {
 
   @IsOptional() @IsString()
   WHATSAPP_VERIFY_TOKEN?: string;
+
+  @IsOptional() @IsString()
+  DIGITAL_SAMBA_WEBHOOK_TOKEN?: string;
+
+  @IsOptional() @IsString()
+  DIGITAL_SAMBA_WEBHOOK_SECRET?: string;
+
+  /** The seed document's name for the Digital Samba HMAC secret; used when DIGITAL_SAMBA_WEBHOOK_SECRET is unset. */
+  @IsOptional() @IsString()
+  WEBHOOK_SECRET?: string;
+
+  @IsOptional() @IsString()
+  MAKE_COM_API_KEY?: string;
+
+  @IsOptional() @IsString()
+  MAKE_COM_WEBHOOK_SECRET?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['either', 'apikey', 'signature', 'both'])
+  MAKE_COM_AUTH?: string;
+
+  @IsOptional() @IsString()
+  TAVUS_WEBHOOK_SECRET?: string;
+
+  @IsOptional() @IsString()
+  TAVUS_WEBHOOK_TOKEN?: string;
+
+  @IsOptional() @IsString()
+  CCTELEGRAM_WEBHOOK_SECRET?: string;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(86_400)
+  CCTELEGRAM_TIMESTAMP_TOLERANCE_SECONDS?: number;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,256}(,[A-Za-z0-9_-]{1,256})*$/, {
+    message: 'must be 1-256 characters of A-Z a-z 0-9 _ - (comma-separated for rotation), as Telegram allows',
+  })
+  TELEGRAM_SECRET_TOKEN?: string;
 }
 
 /** Variables whose values are secrets: never echoed in an error message or a log line. */
@@ -100,4 +136,13 @@ export const SECRET_VARIABLES = new Set([
   'WHATSAPP_APP_SECRET',
   'WHATSAPP_WEBHOOK_SECRET',
   'WHATSAPP_VERIFY_TOKEN',
+  'DIGITAL_SAMBA_WEBHOOK_TOKEN',
+  'DIGITAL_SAMBA_WEBHOOK_SECRET',
+  'WEBHOOK_SECRET',
+  'MAKE_COM_API_KEY',
+  'MAKE_COM_WEBHOOK_SECRET',
+  'TAVUS_WEBHOOK_SECRET',
+  'TAVUS_WEBHOOK_TOKEN',
+  'CCTELEGRAM_WEBHOOK_SECRET',
+  'TELEGRAM_SECRET_TOKEN',
 ]);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
-import { HubConfig, HubRole } from './hub-config';
+import { HubConfig, HubRole, MakeComAuthMode } from './hub-config';
 import { HubEnv, SECRET_VARIABLES } from './hub-env.schema';
 
 export type EnvSource = Record<string, string | undefined>;
@@ -81,6 +81,24 @@ export function loadHubConfig(source: EnvSource): HubConfig {
       webhookSecrets: parseSecretList(env.WHATSAPP_WEBHOOK_SECRET),
       verifyTokens: parseSecretList(env.WHATSAPP_VERIFY_TOKEN),
     },
+    digitalsamba: {
+      tokens: parseSecretList(env.DIGITAL_SAMBA_WEBHOOK_TOKEN),
+      secrets: parseSecretList(env.DIGITAL_SAMBA_WEBHOOK_SECRET ?? env.WEBHOOK_SECRET),
+    },
+    makecom: {
+      apiKeys: parseSecretList(env.MAKE_COM_API_KEY),
+      secrets: parseSecretList(env.MAKE_COM_WEBHOOK_SECRET),
+      mode: (env.MAKE_COM_AUTH ?? 'either') as MakeComAuthMode,
+    },
+    tavus: {
+      secrets: parseSecretList(env.TAVUS_WEBHOOK_SECRET),
+      tokens: parseSecretList(env.TAVUS_WEBHOOK_TOKEN),
+    },
+    cctelegram: {
+      secrets: parseSecretList(env.CCTELEGRAM_WEBHOOK_SECRET),
+      toleranceSeconds: env.CCTELEGRAM_TIMESTAMP_TOLERANCE_SECONDS ?? 300,
+    },
+    telegram: { secretTokens: parseSecretList(env.TELEGRAM_SECRET_TOKEN) },
   } satisfies Omit<HubConfig, 'runsGateway' | 'runsWorker'>);
   return config;
 }

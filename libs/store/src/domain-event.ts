@@ -11,6 +11,8 @@ export interface DomainEvent {
   receivedAt: string;
   subject?: string;
   data: unknown;
+  /** How the delivery arrived, when the platform says more than the payload (e.g. a sender's retry count). */
+  meta?: Record<string, unknown>;
 }
 
 /** An event about to be stored, with the key that makes a redelivery of it a duplicate. */

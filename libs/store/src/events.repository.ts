@@ -12,24 +12,28 @@ import { RedisKeys } from './redis-keys';
  * to the bounded stream and index event id -> stream id. Atomic, so two gateways racing on the
  * same redelivery store it once.
  *
- * KEYS: [stream, dedupe_1, index_1, dedupe_2, index_2, ...]
- * ARGV: [dedupeTtl, maxLen, indexTtl, id_1, source_1, type_1, json_1, id_2, ...]
+ * It also counts accepted events (per type) and duplicates in the source's hourly stats hash.
+ *
+ * KEYS: [stream, stats, dedupe_1, index_1, dedupe_2, index_2, ...]
+ * ARGV: [dedupeTtl, maxLen, indexTtl, statsTtl, id_1, source_1, type_1, json_1, id_2, ...]
  * Returns: [status_1, id_1, status_2, id_2, ...] with status 1 = accepted, 0 = duplicate.
  */
 const APPEND_EVENTS_LUA = `
 local stream = KEYS[1]
+local stats = KEYS[2]
 local dedupeTtl = ARGV[1]
 local maxLen = ARGV[2]
 local indexTtl = ARGV[3]
 local out = {}
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 2) / 2
 for i = 1, n do
-  local dedupeKey = KEYS[2 * i]
-  local indexKey = KEYS[2 * i + 1]
-  local a = 4 + (i - 1) * 4
+  local dedupeKey = KEYS[2 * i + 1]
+  local indexKey = KEYS[2 * i + 2]
+  local a = 5 + (i - 1) * 4
   local id = ARGV[a]
   local prior = redis.call('GET', dedupeKey)
   if prior then
+    redis.call('HINCRBY', stats, 'duplicates', 1)
     out[#out + 1] = 0
     out[#out + 1] = prior
   else
@@ -37,10 +41,13 @@ for i = 1, n do
     local entryId = redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*',
       'id', id, 'source', ARGV[a + 1], 'type', ARGV[a + 2], 'event', ARGV[a + 3])
     redis.call('SET', indexKey, entryId, 'EX', indexTtl)
+    redis.call('HINCRBY', stats, 'accepted', 1)
+    redis.call('HINCRBY', stats, 'type:' .. ARGV[a + 2], 1)
     out[#out + 1] = 1
     out[#out + 1] = id
   end
 end
+redis.call('EXPIRE', stats, ARGV[4])
 return out
 `;
 
@@ -85,6 +92,12 @@ export interface StreamEntry {
 }
 
 const STREAM_ID = /^\d{1,16}-\d{1,10}$/;
+/** Hourly stats hashes live two days, enough for "last 24 hours" views. */
+export const STATS_TTL_SECONDS = 49 * 3600;
+
+export function hourBucket(now: number): number {
+  return Math.floor(now / 3_600_000);
+}
 /** A page scans at most this many entries, so a rare filter cannot make one request unbounded. */
 const MAX_SCAN_PER_PAGE = 5_000;
 
@@ -104,14 +117,17 @@ export class EventsRepository {
     this.redis = redis as HubRedis;
   }
 
-  /** Stores a batch atomically in one round trip; outcomes are in input order. */
-  async append(batch: PendingEvent[]): Promise<AppendOutcome[]> {
+  /** Stores a batch of one source's events atomically in one round trip; outcomes are in input order. */
+  async append(batch: PendingEvent[], now: number = Date.now()): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
-    const keys: string[] = [this.keys.eventStream()];
+    const source = batch[0].event.source;
+    if (batch.some((p) => p.event.source !== source)) throw new Error('EventsRepository.append takes one source per batch');
+    const keys: string[] = [this.keys.eventStream(), this.keys.sourceStats(source, hourBucket(now))];
     const args: (string | number)[] = [
       this.config.dedupeTtlSeconds,
       this.config.eventStreamMaxLen,
       this.config.eventRetentionSeconds,
+      STATS_TTL_SECONDS,
     ];
     for (const { event, dedupeKey } of batch) {
       keys.push(this.keys.dedupe(event.source, dedupeKey), this.keys.eventIndex(event.id));

@@ -24,6 +24,11 @@ export class RedisKeys {
     return `${this.tag}:dedupe:${source}:${dedupeKey}`;
   }
 
+  /** Counters of one source for one hour (accepted, duplicates, rejected, type:<type>). */
+  sourceStats(source: string, hourBucket: number): string {
+    return `${this.tag}:stats:${source}:${hourBucket}`;
+  }
+
   /** Stream entries that failed processing too often. */
   deadEventStream(): string {
     return `${this.tag}:events:dead`;

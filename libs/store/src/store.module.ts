@@ -2,6 +2,7 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } f
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { EventsRepository } from './events.repository';
+import { IngressStatsRepository } from './ingress-stats.repository';
 import { createRedisClient, waitUntilReady } from './redis-client';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisKeys } from './redis-keys';
@@ -29,8 +30,9 @@ import { RedisKeys } from './redis-keys';
     },
     { provide: RedisKeys, inject: [HubConfig], useFactory: (config: HubConfig) => new RedisKeys(config.prefix) },
     EventsRepository,
+    IngressStatsRepository,
   ],
-  exports: [REDIS_CLIENT, RedisKeys, EventsRepository],
+  exports: [REDIS_CLIENT, RedisKeys, EventsRepository, IngressStatsRepository],
 })
 export class StoreModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}

@@ -1,17 +1,10 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { DomainEvent, EventsRepository, PendingEvent, newEventId } from '@hub/store';
-import { InboundRequest } from './provider-adapter';
+import { DomainEvent, EventsRepository, IngressStatsRepository, PendingEvent, newEventId } from '@hub/store';
+import { InboundRequest, IngestReply } from './provider-adapter';
 import { ProviderRegistry } from './provider-registry';
 import { PayloadValidationError } from './payload-validation.error';
 import { toIsoTime } from './replay-window';
 import { WebhookHttpRequest } from './webhook-request';
-
-export interface IngestReply {
-  status: number;
-  body:
-    | { accepted: string[]; duplicates: string[] }
-    | { duplicate: true; id: string; ids: string[] };
-}
 
 /**
  * Turns an authenticated request into stored events: parse the raw bytes as JSON, let the adapter
@@ -22,6 +15,7 @@ export class IngestService {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly events: EventsRepository,
+    private readonly stats: IngressStatsRepository,
   ) {}
 
   async ingest(source: string, route: string, req: WebhookHttpRequest): Promise<IngestReply> {
@@ -29,7 +23,7 @@ export class IngestService {
     if (!verification) throw new Error('IngestService.ingest called on a request WebhookAuthGuard did not verify');
     const adapter = this.registry.get(source);
     const rawBody = req.rawBody ?? Buffer.alloc(0);
-    const body = parseJson(rawBody);
+    const body = this.parseJson(source, rawBody);
     const inbound: InboundRequest = { route, rawBody, headers: req.headers, query: req.query ?? {} };
 
     let normalized;
@@ -37,6 +31,7 @@ export class IngestService {
       normalized = adapter.normalize(body, inbound);
     } catch (error) {
       if (error instanceof PayloadValidationError) {
+        this.stats.recordRejected(source);
         throw new BadRequestException({ message: error.message, errors: error.errors });
       }
       throw error;
@@ -52,6 +47,7 @@ export class IngestService {
         receivedAt,
         ...(n.subject ? { subject: n.subject } : {}),
         data: n.data,
+        ...(n.meta ? { meta: n.meta } : {}),
       };
       return { event, dedupeKey: n.dedupeKey };
     });
@@ -59,19 +55,26 @@ export class IngestService {
     const outcomes = await this.events.append(batch);
     const accepted = outcomes.filter((o) => o.status === 'accepted').map((o) => o.id);
     const duplicates = outcomes.filter((o) => o.status === 'duplicate').map((o) => o.id);
+    const outcome = { accepted, duplicates };
+    let reply: IngestReply;
     if (accepted.length === 0 && duplicates.length > 0) {
-      return { status: 200, body: { duplicate: true, id: duplicates[0], ids: duplicates } };
+      reply = { status: 200, body: { duplicate: true, id: duplicates[0], ids: duplicates }, outcome };
+    } else {
+      reply = { status: accepted.length === 0 ? 200 : (verification.ackStatus ?? 202), body: outcome, outcome };
     }
-    const status = accepted.length === 0 ? 200 : (verification.ackStatus ?? 202);
-    return { status, body: { accepted, duplicates } };
+    return adapter.shapeReply ? adapter.shapeReply(reply, body, inbound) : reply;
   }
-}
 
-function parseJson(rawBody: Buffer): unknown {
-  if (rawBody.length === 0) throw new BadRequestException('invalid JSON: the request body is empty');
-  try {
-    return JSON.parse(rawBody.toString('utf8'));
-  } catch (error) {
-    throw new BadRequestException(`invalid JSON: ${(error as Error).message}`);
+  private parseJson(source: string, rawBody: Buffer): unknown {
+    if (rawBody.length === 0) {
+      this.stats.recordRejected(source);
+      throw new BadRequestException('invalid JSON: the request body is empty');
+    }
+    try {
+      return JSON.parse(rawBody.toString('utf8'));
+    } catch (error) {
+      this.stats.recordRejected(source);
+      throw new BadRequestException(`invalid JSON: ${(error as Error).message}`);
+    }
   }
 }

@@ -28,6 +28,8 @@ export interface NormalizedEvent {
   /** Unix seconds, unix milliseconds, ISO string or Date; missing or unparsable means "when received". */
   occurredAt?: string | number | Date;
   data: unknown;
+  /** Delivery facts worth keeping beside the payload (a sender's retry count, original timestamp). */
+  meta?: Record<string, unknown>;
 }
 
 export interface EventTypeInfo {
@@ -50,4 +52,17 @@ export interface ProviderAdapter {
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[];
   /** Every event type this provider knows, for listings and docs. */
   eventTypes(): EventTypeInfo[];
+  /**
+   * Optional: reshape the reply for platforms that expect their own (Make.com's `{webhook_id, status,
+   * client_id}`). Receives the core's reply and the parsed body.
+   */
+  shapeReply?(reply: IngestReply, body: unknown, request: InboundRequest): IngestReply;
+}
+
+/** What an ingress route answers: status and JSON body. */
+export interface IngestReply {
+  status: number;
+  body: unknown;
+  /** The outcome the body describes, for adapters that reshape it. */
+  outcome: { accepted: string[]; duplicates: string[] };
 }

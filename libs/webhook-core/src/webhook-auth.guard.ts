@@ -7,6 +7,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { IngressStatsRepository } from '@hub/store';
 import { ProviderRegistry } from './provider-registry';
 import { WEBHOOK_ROUTE, WEBHOOK_SOURCE, WebhookHttpRequest } from './webhook-request';
 
@@ -21,10 +22,20 @@ export class WebhookAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: ProviderRegistry,
+    private readonly stats: IngressStatsRepository,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const source = this.reflector.get<string>(WEBHOOK_SOURCE, context.getHandler());
+    try {
+      return this.check(source, context);
+    } catch (error) {
+      this.stats.recordRejected(source);
+      throw error;
+    }
+  }
+
+  private check(source: string, context: ExecutionContext): boolean {
     const route = this.reflector.get<string>(WEBHOOK_ROUTE, context.getHandler()) ?? 'default';
     const adapter = this.registry.get(source);
     const req = context.switchToHttp().getRequest<WebhookHttpRequest>();

@@ -12,7 +12,6 @@ import {
 } from '@nestjs/common';
 import { HubConfig } from '@hub/config';
 import {
-  IngestReply,
   IngestService,
   StatusSettable,
   WebhookHttpRequest,
@@ -54,7 +53,7 @@ export class WhatsAppController {
   async receive(
     @Req() req: WebhookHttpRequest,
     @Res({ passthrough: true }) res: StatusSettable,
-  ): Promise<IngestReply['body']> {
+  ): Promise<unknown> {
     const reply = await this.ingest.ingest('whatsapp', 'default', req);
     res.status(reply.status);
     return reply.body;

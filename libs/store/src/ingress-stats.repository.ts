@@ -1,0 +1,59 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { STATS_TTL_SECONDS, hourBucket } from './events.repository';
+import { REDIS_CLIENT } from './redis.constants';
+import { RedisKeys } from './redis-keys';
+
+export interface IngressStats {
+  /** Events stored. */
+  accepted: number;
+  /** Redeliveries recognised as duplicates. */
+  duplicates: number;
+  /** Requests refused (bad signature, bad payload, not configured). */
+  rejected: number;
+  /** Stored events per type. */
+  byType: Record<string, number>;
+}
+
+/**
+ * Per-source ingress counters in hourly hashes. Accepted and duplicate counts are written by the
+ * ingest script itself (no extra round trip); rejections are counted here, off the hot path.
+ */
+@Injectable()
+export class IngressStatsRepository {
+  private readonly logger = new Logger(IngressStatsRepository.name);
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Counts a refused request; never throws (stats must not turn a 401 into a 503). */
+  recordRejected(source: string, now: number = Date.now()): void {
+    const key = this.keys.sourceStats(source, hourBucket(now));
+    this.redis
+      .multi()
+      .hincrby(key, 'rejected', 1)
+      .expire(key, STATS_TTL_SECONDS)
+      .exec()
+      .catch((error: Error) => this.logger.debug(`could not count a rejection: ${error.message}`));
+  }
+
+  /** Totals over the last `hours` hourly buckets (the current one included). */
+  async summary(source: string, hours = 24, now: number = Date.now()): Promise<IngressStats> {
+    const current = hourBucket(now);
+    const pipeline = this.redis.pipeline();
+    for (let h = 0; h < hours; h++) pipeline.hgetall(this.keys.sourceStats(source, current - h));
+    const replies = (await pipeline.exec()) ?? [];
+    const stats: IngressStats = { accepted: 0, duplicates: 0, rejected: 0, byType: {} };
+    for (const [error, hash] of replies) {
+      if (error) throw error;
+      for (const [field, value] of Object.entries((hash as Record<string, string>) ?? {})) {
+        const n = Number(value);
+        if (field.startsWith('type:')) stats.byType[field.slice(5)] = (stats.byType[field.slice(5)] ?? 0) + n;
+        else if (field === 'accepted' || field === 'duplicates' || field === 'rejected') stats[field] += n;
+      }
+    }
+    return stats;
+  }
+}
