@@ -1,3 +1,12 @@
 export { ProvidersModule } from './providers.module';
 export { WhatsAppAdapter } from './whatsapp/whatsapp.adapter';
 export { WhatsAppModule } from './whatsapp/whatsapp.module';
+export { DigitalSambaAdapter } from './samba/samba.adapter';
+export { SambaModule } from './samba/samba.module';
+export { MakeComAdapter } from './makecom/makecom.adapter';
+export { MakeComModule } from './makecom/makecom.module';
+export { CcTelegramAdapter } from './telegram-bridge/cctelegram.adapter';
+export { TelegramBotAdapter } from './telegram-bridge/telegram-bot.adapter';
+export { TelegramBridgeModule } from './telegram-bridge/telegram-bridge.module';
+export { TavusAdapter } from './tavus/tavus.adapter';
+export { TavusModule } from './tavus/tavus.module';

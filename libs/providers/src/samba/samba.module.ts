@@ -1,4 +1,11 @@
 import { Module } from '@nestjs/common';
+import { DigitalSambaAdapter } from './samba.adapter';
+import { DigitalSambaController } from './samba.controller';
 
-@Module({})
+/** Digital Samba inbound webhooks: `POST /webhooks/digitalsamba`, source `digitalsamba`. */
+@Module({
+  controllers: [DigitalSambaController],
+  providers: [DigitalSambaAdapter],
+  exports: [DigitalSambaAdapter],
+})
 export class SambaModule {}

@@ -1,4 +1,13 @@
 import { Module } from '@nestjs/common';
+import { CcTelegramAdapter } from './cctelegram.adapter';
+import { CcTelegramController } from './cctelegram.controller';
+import { TelegramBotAdapter } from './telegram-bot.adapter';
+import { TelegramBotController } from './telegram-bot.controller';
 
-@Module({})
+/** Two Telegram senders: the CCTelegram bridge (source `cctelegram`) and the Bot API itself (source `telegram`). */
+@Module({
+  controllers: [CcTelegramController, TelegramBotController],
+  providers: [CcTelegramAdapter, TelegramBotAdapter],
+  exports: [CcTelegramAdapter, TelegramBotAdapter],
+})
 export class TelegramBridgeModule {}

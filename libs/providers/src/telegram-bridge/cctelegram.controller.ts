@@ -1,0 +1,36 @@
+import { Controller, Post, Req, Res } from '@nestjs/common';
+import { IngestService, StatusSettable, WebhookHttpRequest, WebhookIngress } from '@hub/webhook-core';
+import { CcTelegramRoute } from './cctelegram-event-types';
+
+/**
+ * The three receiver routes of the CCTelegram bridge document. Each passes its own route key, so the
+ * adapter can insist on the matching webhook_type.
+ */
+@Controller('webhook')
+export class CcTelegramController {
+  constructor(private readonly ingest: IngestService) {}
+
+  @Post('events')
+  @WebhookIngress('cctelegram', 'events')
+  events(@Req() req: WebhookHttpRequest, @Res({ passthrough: true }) res: StatusSettable): Promise<unknown> {
+    return this.receive('events', req, res);
+  }
+
+  @Post('responses')
+  @WebhookIngress('cctelegram', 'responses')
+  responses(@Req() req: WebhookHttpRequest, @Res({ passthrough: true }) res: StatusSettable): Promise<unknown> {
+    return this.receive('responses', req, res);
+  }
+
+  @Post('health')
+  @WebhookIngress('cctelegram', 'health')
+  health(@Req() req: WebhookHttpRequest, @Res({ passthrough: true }) res: StatusSettable): Promise<unknown> {
+    return this.receive('health', req, res);
+  }
+
+  private async receive(route: CcTelegramRoute, req: WebhookHttpRequest, res: StatusSettable): Promise<unknown> {
+    const reply = await this.ingest.ingest('cctelegram', route, req);
+    res.status(reply.status);
+    return reply.body;
+  }
+}
