@@ -49,6 +49,21 @@ export interface TelegramConfig {
   secretTokens: string[];
 }
 
+export interface DeliveryConfig {
+  /** DELIVERY_ALLOWLIST: hosts, IPs or CIDRs the SSRF guard lets through even when private. */
+  allowlist: string[];
+  /** DELIVERY_TIMEOUT_MS: total time for one attempt (default 10 s). */
+  timeoutMs: number;
+  /** DELIVERY_CONNECT_TIMEOUT_MS: time to connect (default 10 s). */
+  connectTimeoutMs: number;
+  /** DELIVERY_CONCURRENCY: deliveries in flight per worker process. */
+  concurrency: number;
+  /** ENDPOINT_DISABLE_AFTER_HOURS: exhausted deliveries with no success for this long disable an endpoint (default 120 h). */
+  disableAfterHours: number;
+  /** Fast circuit breaker per endpoint: over `failureRatePercent` failures among at least `minRequests` in `windowMs`, pause for `cooldownMs`. */
+  circuit: { minRequests: number; failureRatePercent: number; windowMs: number; cooldownMs: number; tripsToDisable: number };
+}
+
 /**
  * The validated, typed configuration of one hub process. Built once at boot by `loadHubConfig`
  * and injected by this class token, so nothing else reads `process.env`.
@@ -80,6 +95,7 @@ export class HubConfig {
   tavus!: TavusConfig;
   cctelegram!: CcTelegramConfig;
   telegram!: TelegramConfig;
+  delivery!: DeliveryConfig;
 
   get runsGateway(): boolean {
     return this.role !== 'worker';

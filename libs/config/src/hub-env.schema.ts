@@ -84,6 +84,38 @@ export class HubEnv {
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['token', 'off'])
   MCP_AUTH?: string;
 
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9.:\/\[\]_-]+(,[A-Za-z0-9.:\/\[\]_-]+)*$/, {
+    message: 'must be a comma-separated list of host names, IP addresses or CIDR ranges',
+  })
+  DELIVERY_ALLOWLIST?: string;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(100) @Max(300_000)
+  DELIVERY_TIMEOUT_MS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(100) @Max(300_000)
+  DELIVERY_CONNECT_TIMEOUT_MS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(1_000)
+  DELIVERY_CONCURRENCY?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  ENDPOINT_DISABLE_AFTER_HOURS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  CIRCUIT_BREAKER_MIN_REQUESTS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(100)
+  CIRCUIT_BREAKER_FAILURE_RATE?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1_000)
+  CIRCUIT_BREAKER_WINDOW_MS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(100)
+  CIRCUIT_BREAKER_COOLDOWN_MS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  CIRCUIT_BREAKER_TRIPS_TO_DISABLE?: number;
+
   @IsOptional() @IsString()
   WHATSAPP_APP_SECRET?: string;
 

@@ -99,6 +99,20 @@ export function loadHubConfig(source: EnvSource): HubConfig {
       toleranceSeconds: env.CCTELEGRAM_TIMESTAMP_TOLERANCE_SECONDS ?? 300,
     },
     telegram: { secretTokens: parseSecretList(env.TELEGRAM_SECRET_TOKEN) },
+    delivery: {
+      allowlist: parseSecretList(env.DELIVERY_ALLOWLIST),
+      timeoutMs: env.DELIVERY_TIMEOUT_MS ?? 10_000,
+      connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS ?? 10_000,
+      concurrency: env.DELIVERY_CONCURRENCY ?? 32,
+      disableAfterHours: env.ENDPOINT_DISABLE_AFTER_HOURS ?? 120,
+      circuit: {
+        minRequests: env.CIRCUIT_BREAKER_MIN_REQUESTS ?? 20,
+        failureRatePercent: env.CIRCUIT_BREAKER_FAILURE_RATE ?? 90,
+        windowMs: env.CIRCUIT_BREAKER_WINDOW_MS ?? 60_000,
+        cooldownMs: env.CIRCUIT_BREAKER_COOLDOWN_MS ?? 30_000,
+        tripsToDisable: env.CIRCUIT_BREAKER_TRIPS_TO_DISABLE ?? 10,
+      },
+    },
   } satisfies Omit<HubConfig, 'runsGateway' | 'runsWorker'>);
   return config;
 }

@@ -34,6 +34,69 @@ export class RedisKeys {
     return `${this.tag}:events:dead`;
   }
 
+  /** Subscriptions: hash id -> JSON. */
+  subscriptions(): string {
+    return `${this.tag}:subscriptions`;
+  }
+
+  /** Subscription URL -> id, for upsert by URL. */
+  subscriptionUrls(): string {
+    return `${this.tag}:subscriptions:by-url`;
+  }
+
+  /** Pub/sub channel announcing subscription changes (payload: the id) so caches reload. */
+  subscriptionsChannel(): string {
+    return `${this.tag}:subscriptions:changed`;
+  }
+
+  /** Prefix BullMQ puts before its queue keys; kept apart from ours. */
+  queuePrefix(): string {
+    return `${this.tag}:bull`;
+  }
+
+  /** One delivery (event x subscription): hash of its state. */
+  delivery(deliveryId: string): string {
+    return `${this.tag}:delivery:${deliveryId}`;
+  }
+
+  /** A delivery's attempts log: list of JSON attempts, oldest first. */
+  deliveryAttempts(deliveryId: string): string {
+    return `${this.tag}:delivery:${deliveryId}:attempts`;
+  }
+
+  /** Deliveries by creation time: all, per subscription, per event (sorted sets, score = ms). */
+  deliveriesIndex(): string {
+    return `${this.tag}:deliveries`;
+  }
+
+  deliveriesOfSubscription(subscriptionId: string): string {
+    return `${this.tag}:deliveries:subscription:${subscriptionId}`;
+  }
+
+  deliveriesOfEvent(eventId: string): string {
+    return `${this.tag}:deliveries:event:${eventId}`;
+  }
+
+  /** Dead letters: sorted set of delivery ids by the time they died. */
+  deadLetters(): string {
+    return `${this.tag}:dead-letters`;
+  }
+
+  /** When a subscription's exhausted deliveries started without a success since (failure clock). */
+  failingSince(subscriptionId: string): string {
+    return `${this.tag}:subscription:${subscriptionId}:failing-since`;
+  }
+
+  /** Events that matched a subscription while it was disabled (sorted set of event ids by time). */
+  skippedEvents(subscriptionId: string): string {
+    return `${this.tag}:subscription:${subscriptionId}:skipped`;
+  }
+
+  /** Per-second counter for a subscription's throttle. */
+  throttleWindow(subscriptionId: string, second: number): string {
+    return `${this.tag}:subscription:${subscriptionId}:throttle:${second}`;
+  }
+
   /** Pattern matching every key of this prefix (for tests and resets). */
   allKeysPattern(): string {
     return `${this.tag}:*`;

@@ -1,0 +1,201 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { Delivery, DeliveryAttempt, DeliveryStatus } from './delivery';
+import { exec } from './subscriptions.repository';
+
+/** Attempts kept per delivery (the newest). */
+export const MAX_ATTEMPTS_KEPT = 50;
+/** Delivery records live two weeks (longer than the longest retry schedule plus time to look). */
+export const DELIVERY_TTL_SECONDS = 14 * 86_400;
+
+export interface DeliveryQuery {
+  subscriptionId?: string;
+  eventId?: string;
+  status?: DeliveryStatus;
+  limit: number;
+  /** Score (ms) and id of the last item of the previous page, as `<ms>-<id>`. */
+  cursor?: string;
+}
+
+/**
+ * Delivery records (a hash each), their attempt logs (a list each) and time indexes (sorted sets):
+ * all, per subscription, per event, and the dead letters.
+ */
+@Injectable()
+export class DeliveriesRepository {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Records new deliveries (status pending) in one transaction; returns nothing. */
+  async createMany(deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const tx = this.redis.multi();
+    for (const d of deliveries) {
+      const score = Date.parse(d.createdAt);
+      tx.hset(this.keys.delivery(d.id), toHash(d));
+      tx.expire(this.keys.delivery(d.id), DELIVERY_TTL_SECONDS);
+      tx.zadd(this.keys.deliveriesIndex(), score, d.id);
+      tx.zadd(this.keys.deliveriesOfSubscription(d.subscriptionId), score, d.id);
+      tx.zadd(this.keys.deliveriesOfEvent(d.eventId), score, d.id);
+      tx.expire(this.keys.deliveriesOfEvent(d.eventId), DELIVERY_TTL_SECONDS);
+    }
+    await exec(tx);
+  }
+
+  /** Appends an attempt and updates the delivery's state, in one round trip. */
+  async recordAttempt(id: string, attempt: DeliveryAttempt, state: Partial<Delivery>, options: { dead?: boolean; subscriptionSucceeded?: string } = {}): Promise<void> {
+    const tx = this.redis
+      .multi()
+      .rpush(this.keys.deliveryAttempts(id), JSON.stringify(attempt))
+      .ltrim(this.keys.deliveryAttempts(id), -MAX_ATTEMPTS_KEPT, -1)
+      .expire(this.keys.deliveryAttempts(id), DELIVERY_TTL_SECONDS)
+      .hset(this.keys.delivery(id), toHash({ ...state, attemptCount: attempt.attempt, updatedAt: attempt.at }));
+    if (state.status !== 'retrying') tx.hdel(this.keys.delivery(id), 'nextAttemptAt');
+    if (options.dead) tx.zadd(this.keys.deadLetters(), Date.parse(attempt.at), id);
+    if (options.subscriptionSucceeded) tx.del(this.keys.failingSince(options.subscriptionSucceeded));
+    await exec(tx);
+  }
+
+  async setStatus(id: string, state: Partial<Delivery>): Promise<void> {
+    await this.redis.hset(this.keys.delivery(id), toHash({ ...state, updatedAt: new Date().toISOString() }));
+  }
+
+  async get(id: string): Promise<Delivery | null> {
+    const hash = await this.redis.hgetall(this.keys.delivery(id));
+    return Object.keys(hash).length ? fromHash(hash) : null;
+  }
+
+  async attempts(id: string): Promise<DeliveryAttempt[]> {
+    const items = await this.redis.lrange(this.keys.deliveryAttempts(id), 0, -1);
+    return items.map((json) => JSON.parse(json) as DeliveryAttempt);
+  }
+
+  /** Newest first, filtered by subscription, event and status. */
+  async list(query: DeliveryQuery): Promise<{ data: Delivery[]; nextCursor: string | null }> {
+    const index = query.eventId
+      ? this.keys.deliveriesOfEvent(query.eventId)
+      : query.subscriptionId
+        ? this.keys.deliveriesOfSubscription(query.subscriptionId)
+        : this.keys.deliveriesIndex();
+    return this.page(index, query, (d) =>
+      (!query.subscriptionId || d.subscriptionId === query.subscriptionId) && (!query.status || d.status === query.status),
+    );
+  }
+
+  /** Dead letters, newest first. */
+  async listDead(query: { subscriptionId?: string; limit: number; cursor?: string }): Promise<{ data: Delivery[]; nextCursor: string | null }> {
+    return this.page(this.keys.deadLetters(), query, (d) => d.status === 'dead' && (!query.subscriptionId || d.subscriptionId === query.subscriptionId));
+  }
+
+  async removeDead(ids: string[]): Promise<void> {
+    if (ids.length) await this.redis.zrem(this.keys.deadLetters(), ...ids);
+  }
+
+  /** Starts the subscription's failure clock if not running; returns when it started (ms). */
+  async startFailureClock(subscriptionId: string, now: number, ttlSeconds: number): Promise<number> {
+    const key = this.keys.failingSince(subscriptionId);
+    const [, since] = (await exec(this.redis.multi().set(key, String(now), 'EX', ttlSeconds, 'NX').get(key))) as [unknown, string | null];
+    return since ? Number(since) : now;
+  }
+
+  async clearFailureClock(subscriptionId: string): Promise<void> {
+    await this.redis.del(this.keys.failingSince(subscriptionId));
+  }
+
+  /** Records events that matched a disabled subscription, for replay after it is enabled again. */
+  async recordSkipped(entries: { subscriptionId: string; eventId: string; at: number }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const tx = this.redis.multi();
+    for (const e of entries) {
+      tx.zadd(this.keys.skippedEvents(e.subscriptionId), e.at, e.eventId);
+      tx.expire(this.keys.skippedEvents(e.subscriptionId), DELIVERY_TTL_SECONDS);
+    }
+    await exec(tx);
+  }
+
+  async skippedEvents(subscriptionId: string, from: number, to: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.skippedEvents(subscriptionId), from, to, 'LIMIT', 0, limit);
+  }
+
+  async removeSkipped(subscriptionId: string, eventIds: string[]): Promise<void> {
+    if (eventIds.length) await this.redis.zrem(this.keys.skippedEvents(subscriptionId), ...eventIds);
+  }
+
+  /** Deliveries of a subscription in a time window (oldest first), for replay by range and status. */
+  async idsOfSubscription(subscriptionId: string, from: number, to: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.deliveriesOfSubscription(subscriptionId), from, to, 'LIMIT', 0, limit);
+  }
+
+  async getMany(ids: string[]): Promise<Delivery[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.delivery(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies
+      .map(([error, hash]) => {
+        if (error) throw error;
+        return Object.keys(hash as object).length ? fromHash(hash as Record<string, string>) : null;
+      })
+      .filter((d): d is Delivery => d !== null);
+  }
+
+  private async page(index: string, query: { limit: number; cursor?: string }, keep: (d: Delivery) => boolean): Promise<{ data: Delivery[]; nextCursor: string | null }> {
+    const data: Delivery[] = [];
+    let max = '+inf';
+    let afterId: string | undefined;
+    if (query.cursor) {
+      const [ms, id] = [query.cursor.slice(0, query.cursor.indexOf('-')), query.cursor.slice(query.cursor.indexOf('-') + 1)];
+      max = ms;
+      afterId = id;
+    }
+    let scanned = 0;
+    let last: { score: number; id: string } | undefined;
+    const chunk = Math.min(Math.max(query.limit * 2, 100), 1000);
+    let offset = 0;
+    while (data.length < query.limit && scanned < 5_000) {
+      const rows = await this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', offset, chunk);
+      if (rows.length === 0) return { data, nextCursor: null };
+      const ids: string[] = [];
+      const scores: number[] = [];
+      for (let i = 0; i < rows.length; i += 2) {
+        ids.push(rows[i]);
+        scores.push(Number(rows[i + 1]));
+      }
+      offset += ids.length;
+      // Skip up to and including the cursor's id among equal scores.
+      let start = 0;
+      if (afterId) {
+        const at = ids.indexOf(afterId);
+        if (at >= 0) start = at + 1;
+        afterId = undefined;
+      }
+      const deliveries = new Map((await this.getMany(ids.slice(start))).map((d) => [d.id, d]));
+      for (let i = start; i < ids.length; i++) {
+        scanned++;
+        last = { score: scores[i], id: ids[i] };
+        const d = deliveries.get(ids[i]);
+        if (d && keep(d)) data.push(d);
+        if (data.length === query.limit) break;
+      }
+      if (rows.length / 2 < chunk) return { data, nextCursor: data.length === query.limit && last ? `${last.score}-${last.id}` : null };
+    }
+    return { data, nextCursor: last ? `${last.score}-${last.id}` : null };
+  }
+}
+
+function toHash(d: Partial<Delivery>): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d)) if (v !== undefined && v !== null) hash[k] = String(v);
+  return hash;
+}
+
+function fromHash(hash: Record<string, string>): Delivery {
+  return {
+    ...(hash as unknown as Delivery),
+    attemptCount: Number(hash.attemptCount ?? 0),
+    ...(hash.lastStatusCode ? { lastStatusCode: Number(hash.lastStatusCode) } : {}),
+  };
+}

@@ -1,0 +1,94 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { DomainEvent } from '@hub/store';
+import { DeliveriesRepository } from './deliveries.repository';
+import { DELIVERY_JOB, DELIVERY_QUEUE, Delivery, DeliveryJobData, DeliveryTrigger, deliveryId } from './delivery';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
+import { Subscription } from './subscription';
+
+/** The JSON body every delivery of an event carries (ARCHITECTURE §3.4). */
+export function deliveryPayload(event: DomainEvent): string {
+  return JSON.stringify({ id: event.id, type: event.type, source: event.source, timestamp: event.occurredAt, data: event.data });
+}
+
+export interface PlannedDelivery {
+  event: DomainEvent;
+  subscription: Subscription;
+  /** Serialised once per event and shared by its deliveries. */
+  payload: string;
+  trigger: DeliveryTrigger;
+  /** Makes a new delivery of the same event and subscription (replay). */
+  suffix?: string;
+}
+
+/**
+ * Producer side of the delivery queue: records each delivery, then adds its job. Job ids are
+ * delivery ids, so re-running a fan-out after a crash adds nothing twice.
+ */
+@Injectable()
+export class DeliveryQueue {
+  constructor(
+    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobData>,
+    private readonly deliveries: DeliveriesRepository,
+  ) {}
+
+  async enqueue(planned: PlannedDelivery[]): Promise<Delivery[]> {
+    if (planned.length === 0) return [];
+    const now = Date.now();
+    const records: Delivery[] = planned.map((p) => ({
+      id: deliveryId(p.event.id, p.subscription.id, p.suffix),
+      eventId: p.event.id,
+      eventType: p.event.type,
+      subscriptionId: p.subscription.id,
+      url: p.subscription.url,
+      status: 'pending',
+      trigger: p.trigger,
+      attemptCount: 0,
+      createdAt: new Date(now).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+    }));
+    await this.deliveries.createMany(records);
+    await this.queue.addBulk(
+      planned.map((p, i) => {
+        const schedule = p.subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
+        return {
+          name: DELIVERY_JOB,
+          data: {
+            deliveryId: records[i].id,
+            eventId: p.event.id,
+            eventType: p.event.type,
+            subscriptionId: p.subscription.id,
+            payload: p.payload,
+            schedule,
+            createdAt: now,
+          },
+          opts: { jobId: records[i].id, attempts: schedule.length + 1, backoff: { type: 'hub' } },
+        };
+      }),
+    );
+    return records;
+  }
+
+  /** Re-runs a dead delivery from a fresh attempt budget (its log continues). */
+  async redrive(delivery: Delivery, subscription: Subscription, payload: string): Promise<void> {
+    await this.queue.remove(delivery.id).catch(() => undefined);
+    await this.deliveries.setStatus(delivery.id, { status: 'pending', url: subscription.url });
+    await this.deliveries.removeDead([delivery.id]);
+    const schedule = subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
+    await this.queue.add(
+      DELIVERY_JOB,
+      {
+        deliveryId: delivery.id,
+        eventId: delivery.eventId,
+        eventType: delivery.eventType,
+        subscriptionId: subscription.id,
+        payload,
+        schedule,
+        createdAt: Date.now(),
+        attemptOffset: delivery.attemptCount,
+      } as DeliveryJobData,
+      { jobId: delivery.id, attempts: schedule.length + 1, backoff: { type: 'hub' } },
+    );
+  }
+}

@@ -1,0 +1,154 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, Job, MinimalJob, UnrecoverableError } from 'bullmq';
+import { HubConfig } from '@hub/config';
+import { CircuitBreaker } from './circuit-breaker';
+import { DeliveriesRepository } from './deliveries.repository';
+import { DELIVERY_QUEUE, DeliveryAttempt, DeliveryJobData } from './delivery';
+import { DeliverySender } from './delivery-sender';
+import { HttpAttempt } from './delivery-http.client';
+import { nextRetryDelayMs, parseRetryAfter } from './retry-schedule';
+import { SubscriptionCache } from './subscription-cache';
+import { SubscriptionsService } from './subscriptions.service';
+import { DeliveryThrottle } from './throttle';
+
+/** A failed attempt BullMQ should retry, carrying the wait already chosen (and logged as nextAttemptAt). */
+export class RetryableDeliveryError extends Error {
+  constructor(message: string, readonly delayMs: number) {
+    super(message);
+    this.name = 'RetryableDeliveryError';
+  }
+}
+
+/** BullMQ backoff strategy `hub`: the wait the processor chose, else the job's own schedule. */
+export function deliveryBackoff(attemptsMade: number, _type: string | undefined, error: Error | undefined, job: MinimalJob<DeliveryJobData> | undefined): number {
+  if (error instanceof RetryableDeliveryError) return error.delayMs;
+  return nextRetryDelayMs({ attemptsMade, schedule: job?.data.schedule ?? [] }) ?? 0;
+}
+
+/**
+ * Sends one delivery attempt: sign, POST, log the attempt, then decide. 2xx ends it; 410 disables
+ * the endpoint at once; an SSRF refusal is permanent; anything else is retried on the schedule; the
+ * last failure becomes a dead letter and advances the endpoint's failure clock. A paused endpoint
+ * (circuit open, throttle) makes the job wait without spending an attempt.
+ */
+@Injectable()
+@Processor(DELIVERY_QUEUE, { concurrency: 32, settings: { backoffStrategy: deliveryBackoff } })
+export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DeliveryProcessor.name);
+  private readonly breaker: CircuitBreaker;
+
+  constructor(
+    private readonly config: HubConfig,
+    private readonly cache: SubscriptionCache,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly sender: DeliverySender,
+    private readonly throttle: DeliveryThrottle,
+  ) {
+    super();
+    this.breaker = new CircuitBreaker(config.delivery.circuit);
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.delivery.concurrency;
+  }
+
+  async process(job: Job<DeliveryJobData>, token?: string): Promise<{ status?: number; durationMs: number }> {
+    const data = job.data;
+    const subscription = this.cache.get(data.subscriptionId) ?? (await this.reloadSubscription(data.subscriptionId));
+    if (!subscription) {
+      await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: 'subscription deleted' });
+      return { durationMs: 0 };
+    }
+    if (!subscription.enabled) {
+      await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: `endpoint disabled: ${subscription.disabledReason ?? ''}` });
+      await this.deliveries.recordSkipped([{ subscriptionId: subscription.id, eventId: data.eventId, at: Date.now() }]);
+      return { durationMs: 0 };
+    }
+
+    const circuit = this.breaker.check(subscription.id);
+    if (circuit.open) return this.postpone(job, token, circuit.retryInMs);
+    if (subscription.rateLimitPerSec) {
+      const wait = await this.throttle.waitMs(subscription.id, subscription.rateLimitPerSec);
+      if (wait > 0) return this.postpone(job, token, wait);
+    }
+
+    const attemptNumber = job.attemptsMade + 1 + (data.attemptOffset ?? 0);
+    const result = await this.sender.send(
+      subscription,
+      { eventId: data.eventId, eventType: data.eventType, payload: data.payload },
+      { retryCount: job.attemptsMade, maxRetries: data.schedule.length, originalTimestamp: Math.floor(data.createdAt / 1000) },
+    );
+    const attempt: DeliveryAttempt = {
+      attempt: attemptNumber,
+      at: new Date().toISOString(),
+      url: subscription.url,
+      ...(result.status !== undefined ? { statusCode: result.status } : {}),
+      durationMs: result.durationMs,
+      ...(result.responseSnippet ? { responseSnippet: result.responseSnippet } : {}),
+      ...(result.errorKind ? { errorKind: result.errorKind, error: result.error } : {}),
+    };
+    const tripped = this.breaker.record(subscription.id, result.ok);
+
+    if (result.ok) {
+      await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'succeeded', lastStatusCode: result.status }, { subscriptionSucceeded: subscription.id });
+      return { status: result.status, durationMs: result.durationMs };
+    }
+
+    const permanent = result.status === 410 || result.errorKind === 'ssrf';
+    const last = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (last) {
+      await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'dead', lastStatusCode: result.status, lastError: result.error, deadAt: attempt.at }, { dead: true });
+      await this.afterExhausted(subscription.id, result);
+      throw new UnrecoverableError(result.error ?? 'delivery failed');
+    }
+    const retryAfter = result.status === 429 || result.status === 503 ? parseRetryAfter(result.retryAfter) : undefined;
+    const delay = nextRetryDelayMs({ attemptsMade: job.attemptsMade + 1, schedule: data.schedule, retryAfterSeconds: retryAfter }) ?? 0;
+    await this.deliveries.recordAttempt(data.deliveryId, attempt, {
+      status: 'retrying',
+      lastStatusCode: result.status,
+      lastError: result.error,
+      nextAttemptAt: new Date(Date.now() + delay).toISOString(),
+    });
+    if (tripped === 'disable') await this.disable(subscription.id, `circuit breaker tripped ${this.config.delivery.circuit.tripsToDisable} times in a row`);
+    throw new RetryableDeliveryError(result.error ?? 'delivery failed', delay);
+  }
+
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.logger.warn(`delivery worker: ${error.message}`);
+  }
+
+  /** Waits without spending an attempt (BullMQ's manual delay). */
+  private async postpone(job: Job<DeliveryJobData>, token: string | undefined, ms: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + Math.max(ms, 10), token);
+    throw new DelayedError();
+  }
+
+  private async afterExhausted(subscriptionId: string, result: HttpAttempt): Promise<void> {
+    if (result.status === 410) return this.disable(subscriptionId, 'endpoint answered 410 Gone');
+    const now = Date.now();
+    const windowMs = this.config.delivery.disableAfterHours * 3_600_000;
+    const since = await this.deliveries.startFailureClock(subscriptionId, now, Math.ceil((2 * windowMs) / 1000));
+    if (now - since >= windowMs) {
+      await this.disable(subscriptionId, `every delivery failed for ${this.config.delivery.disableAfterHours} h`);
+    }
+  }
+
+  private async disable(subscriptionId: string, reason: string): Promise<void> {
+    try {
+      const updated = await this.subscriptions.setEnabled(subscriptionId, false, reason);
+      this.cache.put(updated);
+      this.breaker.forget(subscriptionId);
+      this.logger.warn(`disabled subscription ${subscriptionId}: ${reason}`);
+    } catch (error) {
+      this.logger.warn(`could not disable ${subscriptionId}: ${(error as Error).message}`);
+    }
+  }
+
+  private async reloadSubscription(id: string) {
+    await this.cache.refresh(id);
+    return this.cache.get(id);
+  }
+}

@@ -1,0 +1,61 @@
+import { DeliveryErrorKind } from './delivery-http.client';
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'dead' | 'cancelled';
+export type DeliveryTrigger = 'fanout' | 'replay' | 'redrive';
+
+/** One event sent to one subscription, with its attempts. */
+export interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  url: string;
+  status: DeliveryStatus;
+  trigger: DeliveryTrigger;
+  attemptCount: number;
+  createdAt: string;
+  updatedAt: string;
+  nextAttemptAt?: string;
+  lastStatusCode?: number;
+  lastError?: string;
+  deadAt?: string;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  at: string;
+  url: string;
+  statusCode?: number;
+  durationMs: number;
+  /** First 4 KiB of the response body. */
+  responseSnippet?: string;
+  /** dns, connect, tls, timeout, http (non-2xx), ssrf, other. */
+  errorKind?: DeliveryErrorKind;
+  error?: string;
+}
+
+/** What a delivery job carries: the exact bytes to send travel with it, so the job reads no event from Redis. */
+export interface DeliveryJobData {
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  subscriptionId: string;
+  /** `{"id","type","source","timestamp","data"}`, serialised once at fan-out. */
+  payload: string;
+  /** Retry waits in seconds, fixed when the job was made. */
+  schedule: number[];
+  /** Unix ms of the first attempt's scheduling (X-Webhook-Original-Timestamp). */
+  createdAt: number;
+  /** Attempts made before a redrive, so attempt numbers in the log keep counting. */
+  attemptOffset?: number;
+}
+
+export const DELIVERY_QUEUE = 'deliveries';
+export const DELIVERY_JOB = 'deliver';
+
+/** Delivery ids double as BullMQ job ids (which may not contain ':'): `dlv_<event>_<subscription>[_<suffix>]`. */
+export function deliveryId(eventId: string, subscriptionId: string, suffix?: string): string {
+  return `dlv_${eventId.replace(/^evt_/, '')}_${subscriptionId.replace(/^sub_/, '')}${suffix ? `_${suffix}` : ''}`;
+}
+
+export const DELIVERY_ID_PATTERN = /^dlv_[0-9A-HJKMNP-TV-Z]{26}_[0-9A-HJKMNP-TV-Z]{26}(_[a-z0-9]{1,16})?$/;

@@ -1,0 +1,111 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { DomainEvent, EventsRepository } from '@hub/store';
+import { DeliveriesRepository } from './deliveries.repository';
+import { Delivery } from './delivery';
+import { DeliveryQueue, PlannedDelivery, deliveryPayload } from './delivery-queue';
+import { Subscription, subscriptionMatches } from './subscription';
+import { SubscriptionsService } from './subscriptions.service';
+
+export type ReplayStatus = 'skipped' | 'failed' | 'all';
+
+export interface ReplayRequest {
+  /** ISO time or unix ms; default: when the endpoint was disabled, else 24 h ago. */
+  since?: string | number;
+  /** ISO time or unix ms; default: now. */
+  until?: string | number;
+  /** skipped: events missed while disabled; failed: dead deliveries; all: both plus delivered ones. */
+  status?: ReplayStatus;
+  /** Count only, change nothing. */
+  dryRun?: boolean;
+}
+
+export interface ReplayResult {
+  dryRun: boolean;
+  since: string;
+  until: string;
+  status: ReplayStatus;
+  counts: { skipped: number; failed: number; delivered: number };
+  /** Deliveries queued (0 on a dry run). */
+  enqueued: number;
+}
+
+/** One call replays at most this many deliveries; run it again for the rest. */
+export const MAX_REPLAY = 10_000;
+
+/** Replay by event, by time range and by status, with a dry run. Shared by REST and MCP. */
+@Injectable()
+export class ReplayService {
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly queue: DeliveryQueue,
+  ) {}
+
+  /** Delivers a stored event again to every enabled subscription it matches now (or to one). */
+  async replayEvent(eventId: string, subscriptionId?: string): Promise<Delivery[]> {
+    const event = await this.events.get(eventId);
+    if (!event) throw new NotFoundException(`event ${eventId} not found (unknown, or older than the retention window)`);
+    const targets = subscriptionId
+      ? [await this.subscriptions.get(subscriptionId)]
+      : (await this.subscriptions.list()).filter((s) => s.enabled && subscriptionMatches(s, event));
+    const disabled = targets.find((s) => !s.enabled);
+    if (disabled) throw new BadRequestException(`subscription ${disabled.id} is disabled; enable it first`);
+    return this.queue.enqueue(targets.map((subscription) => this.plan(event, subscription, 'replay')));
+  }
+
+  async replaySubscription(subscriptionId: string, request: ReplayRequest = {}): Promise<ReplayResult> {
+    const subscription = await this.subscriptions.get(subscriptionId);
+    const status = request.status ?? 'skipped';
+    if (!['skipped', 'failed', 'all'].includes(status)) throw new BadRequestException('status must be skipped, failed or all');
+    const until = parseTime(request.until, 'until') ?? Date.now();
+    const since = parseTime(request.since, 'since') ?? (subscription.disabledAt ? Date.parse(subscription.disabledAt) : until - 86_400_000);
+    if (since > until) throw new BadRequestException('since must not be after until');
+    if (!request.dryRun && !subscription.enabled) throw new BadRequestException(`subscription ${subscription.id} is disabled; enable it first`);
+
+    const skippedIds = status === 'failed' ? [] : await this.deliveries.skippedEvents(subscription.id, since, until, MAX_REPLAY);
+    const past = status === 'skipped' ? [] : await this.deliveries.getMany(await this.deliveries.idsOfSubscription(subscription.id, since, until, MAX_REPLAY));
+    const failed = past.filter((d) => d.status === 'dead');
+    const delivered = status === 'all' ? past.filter((d) => d.status === 'succeeded') : [];
+    const result: ReplayResult = {
+      dryRun: request.dryRun === true,
+      since: new Date(since).toISOString(),
+      until: new Date(until).toISOString(),
+      status,
+      counts: { skipped: skippedIds.length, failed: failed.length, delivered: delivered.length },
+      enqueued: 0,
+    };
+    if (request.dryRun) return result;
+
+    const fresh: PlannedDelivery[] = [];
+    for (const eventId of [...skippedIds, ...delivered.map((d) => d.eventId)]) {
+      const event = await this.events.get(eventId);
+      if (event) fresh.push(this.plan(event, subscription, 'replay'));
+    }
+    await this.queue.enqueue(fresh);
+    await this.deliveries.removeSkipped(subscription.id, skippedIds);
+    let redriven = 0;
+    for (const delivery of failed) if (await this.redriveOne(delivery, subscription)) redriven++;
+    result.enqueued = fresh.length + redriven;
+    return result;
+  }
+
+  /** Runs a dead delivery again (its attempts log continues). False when its event is gone. */
+  async redriveOne(delivery: Delivery, subscription: Subscription): Promise<boolean> {
+    const event = await this.events.get(delivery.eventId);
+    if (!event) return false;
+    await this.queue.redrive(delivery, subscription, deliveryPayload(event));
+    return true;
+  }
+
+  private plan(event: DomainEvent, subscription: Subscription, trigger: 'replay'): PlannedDelivery {
+    return { event, subscription, payload: deliveryPayload(event), trigger, suffix: `r${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}` };
+  }
+}
+
+function parseTime(value: string | number | undefined, field: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = typeof value === 'number' ? value : /^\d{1,16}$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new BadRequestException(`${field} must be an ISO 8601 time or unix milliseconds`);
+  return ms;
+}

@@ -1,0 +1,114 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidationError,
+  validateSync,
+} from 'class-validator';
+import { TYPE_GLOB_PATTERN } from '@hub/store';
+import { FilterCondition, validateFilter } from './payload-filter';
+
+const RESERVED_HEADERS = /^(host|content-type|content-length|user-agent|idempotency-key|connection|transfer-encoding|webhook-.*|x-webhook-.*)$/i;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+
+/** Fields a client may set on create (url required) or update (all optional). */
+export class SubscriptionInput {
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'url must be an http(s) URL' })
+  @MaxLength(2048)
+  url?: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1, { message: 'events must list at least one type pattern (use ["*"] for all)' })
+  @ArrayMaxSize(50)
+  @Matches(TYPE_GLOB_PATTERN, { each: true, message: 'each of events must be a type glob such as "whatsapp.message.*"' })
+  events?: string[];
+
+  /** Conditions on `data` ({path, op, value}); checked by validateFilter. */
+  @IsOptional()
+  @IsArray()
+  filter?: FilterCondition[];
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'secret must be at least 8 characters' })
+  @MaxLength(256)
+  secret?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  description?: string;
+
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  rateLimitPerSec?: number;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(0)
+  @ArrayMaxSize(20)
+  @IsInt({ each: true, message: 'each retrySchedule entry must be whole seconds' })
+  @Min(0, { each: true })
+  @Max(7 * 86_400, { each: true })
+  retrySchedule?: number[];
+
+  @IsOptional()
+  @IsObject()
+  headers?: Record<string, string>;
+}
+
+export interface InputProblem {
+  field: string;
+  message: string;
+}
+
+/** Every problem with a create or update request, named by field; empty when it is fine. */
+export function validateSubscriptionInput(input: unknown, mode: 'create' | 'update'): { value: SubscriptionInput; problems: InputProblem[] } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { value: new SubscriptionInput(), problems: [{ field: 'body', message: 'must be a JSON object' }] };
+  }
+  const value = plainToInstance(SubscriptionInput, input);
+  const problems = flatten(validateSync(value, { whitelist: true, forbidNonWhitelisted: true }));
+  if (mode === 'create' && !value.url) problems.push({ field: 'url', message: 'url is required' });
+  if (value.filter !== undefined) problems.push(...validateFilter(value.filter).map((message) => ({ field: 'filter', message })));
+  if (value.headers !== undefined && typeof value.headers === 'object') {
+    const entries = Object.entries(value.headers);
+    if (entries.length > 20) problems.push({ field: 'headers', message: 'headers may hold at most 20 entries' });
+    for (const [name, v] of entries) {
+      if (!HEADER_NAME.test(name)) problems.push({ field: `headers.${name}`, message: 'is not a valid header name' });
+      else if (RESERVED_HEADERS.test(name)) problems.push({ field: `headers.${name}`, message: 'is set by the hub and cannot be overridden' });
+      if (typeof v !== 'string' || v.length > 1024 || /[\r\n]/.test(v)) problems.push({ field: `headers.${name}`, message: 'must be a one-line string of at most 1024 characters' });
+    }
+  }
+  return { value, problems };
+}
+
+function flatten(errors: ValidationError[], parent = ''): InputProblem[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    return [
+      ...Object.values(e.constraints ?? {}).map((message) => ({ field, message: message.replace('property ', '') })),
+      ...flatten(e.children ?? [], field),
+    ];
+  });
+}

@@ -1,0 +1,151 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { newEventId } from '@hub/store';
+import { InputProblem, SubscriptionInput, validateSubscriptionInput } from './subscription-input';
+import { PublicSubscription, Subscription, toPublicSubscription } from './subscription';
+import { SubscriptionsRepository } from './subscriptions.repository';
+import { generateWebhookSecret } from './standard-webhooks.signer';
+
+export const SUBSCRIPTION_ID_PATTERN = /^sub_[0-9A-HJKMNP-TV-Z]{26}$/;
+/** How long a rotated-out secret keeps signing (Svix's default grace: 24 h). */
+export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
+
+export interface UpsertResult {
+  /** True when the URL was new. */
+  created: boolean;
+  /** The subscription with its secret (shown on create, and on an upsert that set a secret). */
+  subscription: Subscription;
+}
+
+/**
+ * Subscription rules shared by the REST API and the MCP tools: validation, upsert by URL, secret
+ * generation and rotation, enable/disable.
+ */
+@Injectable()
+export class SubscriptionsService {
+  constructor(private readonly repository: SubscriptionsRepository) {}
+
+  /** Creates, or updates the subscription that already has this URL (the seed's register-webhook). */
+  async upsert(input: unknown): Promise<UpsertResult> {
+    const value = this.validated(input, 'create');
+    const now = new Date().toISOString();
+    const fresh: Subscription = {
+      id: newEventId().replace(/^evt_/, 'sub_'),
+      url: value.url!,
+      events: value.events ?? ['*'],
+      ...(value.filter ? { filter: value.filter } : {}),
+      secret: value.secret ?? generateWebhookSecret(),
+      ...(value.description ? { description: value.description } : {}),
+      enabled: value.enabled ?? true,
+      ...(value.rateLimitPerSec ? { rateLimitPerSec: value.rateLimitPerSec } : {}),
+      ...(value.retrySchedule ? { retrySchedule: value.retrySchedule } : {}),
+      ...(value.headers ? { headers: value.headers } : {}),
+      createdAt: now,
+      updatedAt: now,
+    };
+    const ownerId = await this.repository.claimUrl(fresh.url, fresh.id);
+    if (ownerId === fresh.id) {
+      await this.repository.save(fresh);
+      return { created: true, subscription: fresh };
+    }
+    const updated = await this.update(ownerId, input);
+    return { created: false, subscription: updated };
+  }
+
+  async update(id: string, input: unknown): Promise<Subscription> {
+    const value = this.validated(input, 'update');
+    const current = await this.get(id);
+    if (value.url && value.url !== current.url) {
+      const owner = await this.repository.idForUrl(value.url);
+      if (owner && owner !== id) throw new ConflictException(`another subscription (${owner}) already uses ${value.url}`);
+    }
+    const next: Subscription = { ...current, updatedAt: new Date().toISOString() };
+    for (const key of Object.keys(value) as (keyof SubscriptionInput)[]) {
+      if (value[key] !== undefined) (next as unknown as Record<string, unknown>)[key] = value[key];
+    }
+    if (value.enabled === true) {
+      delete next.disabledReason;
+      delete next.disabledAt;
+    } else if (value.enabled === false && current.enabled) {
+      next.disabledReason = 'disabled by an operator';
+      next.disabledAt = next.updatedAt;
+    }
+    await this.repository.save(next, current.url);
+    return next;
+  }
+
+  async get(id: string): Promise<Subscription> {
+    const subscription = SUBSCRIPTION_ID_PATTERN.test(id) ? await this.repository.get(id) : null;
+    if (!subscription) throw new NotFoundException(`subscription ${JSON.stringify(id.slice(0, 64))} not found`);
+    return subscription;
+  }
+
+  async getByUrl(url: string): Promise<Subscription | null> {
+    const id = await this.repository.idForUrl(url);
+    return id ? this.repository.get(id) : null;
+  }
+
+  async list(): Promise<Subscription[]> {
+    return this.repository.all();
+  }
+
+  async remove(id: string): Promise<PublicSubscription> {
+    const subscription = await this.get(id);
+    await this.repository.delete(subscription);
+    return toPublicSubscription(subscription);
+  }
+
+  async setEnabled(id: string, enabled: boolean, reason?: string): Promise<Subscription> {
+    const current = await this.get(id);
+    const now = new Date().toISOString();
+    const next: Subscription = { ...current, enabled, updatedAt: now };
+    if (enabled) {
+      delete next.disabledReason;
+      delete next.disabledAt;
+    } else {
+      next.disabledReason = reason ?? 'disabled by an operator';
+      next.disabledAt = current.enabled ? now : (current.disabledAt ?? now);
+    }
+    await this.repository.save(next);
+    return next;
+  }
+
+  /**
+   * Replaces the signing secret. The old one keeps signing (both signatures are sent) for the grace
+   * period so receivers can switch without dropping deliveries.
+   */
+  async rotateSecret(id: string, options: { secret?: unknown; graceSeconds?: unknown } = {}): Promise<Subscription> {
+    const problems: InputProblem[] = [];
+    if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 8 || options.secret.length > 256)) {
+      problems.push({ field: 'secret', message: 'secret must be a string of 8-256 characters' });
+    }
+    const grace = (options.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS) as number;
+    if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > 7 * 86_400) {
+      problems.push({ field: 'graceSeconds', message: 'graceSeconds must be whole seconds between 0 and 604800' });
+    }
+    if (problems.length) throw invalid(problems);
+    const current = await this.get(id);
+    const now = Date.now();
+    const previous = [
+      ...(grace > 0 ? [{ secret: current.secret, expiresAt: new Date(now + grace * 1000).toISOString() }] : []),
+      ...(current.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now),
+    ].slice(0, 10);
+    const next: Subscription = {
+      ...current,
+      secret: (options.secret as string | undefined) ?? generateWebhookSecret(),
+      previousSecrets: previous,
+      updatedAt: new Date(now).toISOString(),
+    };
+    await this.repository.save(next);
+    return next;
+  }
+
+  private validated(input: unknown, mode: 'create' | 'update'): SubscriptionInput {
+    const { value, problems } = validateSubscriptionInput(input, mode);
+    if (problems.length) throw invalid(problems);
+    return value;
+  }
+}
+
+function invalid(problems: InputProblem[]): BadRequestException {
+  return new BadRequestException({ message: problems.map((p) => `${p.field}: ${p.message}`).join('; '), errors: problems });
+}
