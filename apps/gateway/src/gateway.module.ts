@@ -1,14 +1,24 @@
 import { Module } from '@nestjs/common';
+import { DeliveryModule } from '@hub/delivery';
 import { ProvidersModule } from '@hub/providers';
 import { AdminTokenGuard } from './auth/admin-token.guard';
+import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
 import { StatusController } from './status/status.controller';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
-/** The HTTP side: provider ingress routes, the ops read API and status. */
+/** The HTTP side: provider ingress routes, the ops API (events, subscriptions, deliveries) and status. */
 @Module({
-  imports: [ProvidersModule],
-  controllers: [EventsController, EventTypesController, StatusController],
+  imports: [ProvidersModule, DeliveryModule],
+  controllers: [
+    EventsController,
+    EventTypesController,
+    StatusController,
+    SubscriptionsController,
+    DeliveriesController,
+    DeadLettersController,
+  ],
   providers: [AdminTokenGuard],
 })
 export class GatewayModule {}

@@ -1,8 +1,9 @@
+import { BullModule } from '@nestjs/bullmq';
 import { BadRequestException, DynamicModule, Module, ValidationError, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { HubConfig, HubConfigModule } from '@hub/config';
 import { HealthModule, LoggingModule } from '@hub/observability';
-import { StoreModule } from '@hub/store';
+import { RedisKeys, StoreModule } from '@hub/store';
 import { WebhookCoreModule } from '@hub/webhook-core';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { GatewayModule } from './gateway.module';
@@ -41,6 +42,13 @@ export class HubModule {
         HubConfigModule.forRoot(config),
         LoggingModule,
         StoreModule,
+        BullModule.forRootAsync({
+          inject: [HubConfig, RedisKeys],
+          useFactory: (hub: HubConfig, keys: RedisKeys) => ({
+            connection: { url: hub.redisUrl, connectionName: `${hub.prefix}:queue` },
+            prefix: keys.queuePrefix(),
+          }),
+        }),
         WebhookCoreModule,
         HealthModule,
         ...(config.runsGateway ? [GatewayModule] : []),

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DomainEvent } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
@@ -28,10 +28,15 @@ export interface PlannedDelivery {
  */
 @Injectable()
 export class DeliveryQueue {
+  private readonly logger = new Logger(DeliveryQueue.name);
+
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobData>,
     private readonly deliveries: DeliveriesRepository,
-  ) {}
+  ) {
+    // An EventEmitter 'error' without a listener would crash the process when Redis drops.
+    queue.on('error', (error: Error) => this.logger.warn(`delivery queue: ${error.message}`));
+  }
 
   async enqueue(planned: PlannedDelivery[]): Promise<Delivery[]> {
     if (planned.length === 0) return [];

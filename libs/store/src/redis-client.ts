@@ -52,17 +52,3 @@ export function waitUntilReady(client: Redis, timeoutMs: number): Promise<boolea
     client.on('ready', onReady);
   });
 }
-
-/** ioredis options from a redis:// or rediss:// URL, for clients built from options (BullMQ). */
-export function redisOptionsFromUrl(url: string): RedisOptions {
-  const u = new URL(url);
-  const db = u.pathname.replace(/^\//, '');
-  return {
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : 6379,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(db ? { db: Number(db) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
-}

@@ -1,4 +1,5 @@
-import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Delivery, ReplayService } from '@hub/delivery';
 import { DomainEvent, EVENT_ID_PATTERN, EventPage, EventsRepository } from '@hub/store';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { ListEventsQuery } from './list-events.query';
@@ -7,7 +8,10 @@ import { ListEventsQuery } from './list-events.query';
 @Controller('api/v1/events')
 @UseGuards(AdminTokenGuard)
 export class EventsController {
-  constructor(private readonly events: EventsRepository) {}
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly replay: ReplayService,
+  ) {}
 
   /** Newest first; follow `nextCursor` for older pages. */
   @Get()
@@ -27,5 +31,14 @@ export class EventsController {
     const event = await this.events.get(id);
     if (!event) throw new NotFoundException(`event ${id} not found (unknown, or older than the retention window)`);
     return event;
+  }
+
+  /** Delivers the event again to every enabled subscription it matches now, or to `subscriptionId` only. */
+  @Post(':id/replay')
+  @HttpCode(202)
+  async replayEvent(@Param('id') id: string, @Body() body: { subscriptionId?: unknown } = {}): Promise<{ data: Delivery[]; nextCursor: null }> {
+    if (!EVENT_ID_PATTERN.test(id)) throw new NotFoundException(`event ${JSON.stringify(id.slice(0, 64))} not found`);
+    const subscriptionId = typeof body?.subscriptionId === 'string' ? body.subscriptionId : undefined;
+    return { data: await this.replay.replayEvent(id, subscriptionId), nextCursor: null };
   }
 }
