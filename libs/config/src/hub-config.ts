@@ -58,6 +58,8 @@ export interface DeliveryConfig {
   connectTimeoutMs: number;
   /** DELIVERY_CONCURRENCY: deliveries in flight per worker process. */
   concurrency: number;
+  /** DELIVERY_LOCK_MS: how long a worker's claim on a job lasts without renewal; a crashed worker's jobs return after about this long. */
+  lockMs: number;
   /** ENDPOINT_DISABLE_AFTER_HOURS: exhausted deliveries with no success for this long disable an endpoint (default 120 h). */
   disableAfterHours: number;
   /** Fast circuit breaker per endpoint: over `failureRatePercent` failures among at least `minRequests` in `windowMs`, pause for `cooldownMs`. */

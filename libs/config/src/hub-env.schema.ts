@@ -98,6 +98,9 @@ export class HubEnv {
   @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(1_000)
   DELIVERY_CONCURRENCY?: number;
 
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1_000) @Max(600_000)
+  DELIVERY_LOCK_MS?: number;
+
   @Transform(toInt) @IsOptional() @IsInt() @Min(1)
   ENDPOINT_DISABLE_AFTER_HOURS?: number;
 

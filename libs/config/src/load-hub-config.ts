@@ -104,6 +104,7 @@ export function loadHubConfig(source: EnvSource): HubConfig {
       timeoutMs: env.DELIVERY_TIMEOUT_MS ?? 10_000,
       connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS ?? 10_000,
       concurrency: env.DELIVERY_CONCURRENCY ?? 32,
+      lockMs: env.DELIVERY_LOCK_MS ?? 30_000,
       disableAfterHours: env.ENDPOINT_DISABLE_AFTER_HOURS ?? 120,
       circuit: {
         minRequests: env.CIRCUIT_BREAKER_MIN_REQUESTS ?? 20,

@@ -1,30 +1,18 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DelayedError, Job, MinimalJob, UnrecoverableError } from 'bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { HubConfig } from '@hub/config';
 import { CircuitBreaker } from './circuit-breaker';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DELIVERY_QUEUE, DeliveryAttempt, DeliveryJobData } from './delivery';
 import { DeliverySender } from './delivery-sender';
 import { HttpAttempt } from './delivery-http.client';
+import { RetryableDeliveryError } from './delivery-backoff';
+import { DELIVERY_WORKER_SETTINGS, deliveryWorkerOptions } from './delivery-worker.options';
 import { nextRetryDelayMs, parseRetryAfter } from './retry-schedule';
 import { SubscriptionCache } from './subscription-cache';
 import { SubscriptionsService } from './subscriptions.service';
 import { DeliveryThrottle } from './throttle';
-
-/** A failed attempt BullMQ should retry, carrying the wait already chosen (and logged as nextAttemptAt). */
-export class RetryableDeliveryError extends Error {
-  constructor(message: string, readonly delayMs: number) {
-    super(message);
-    this.name = 'RetryableDeliveryError';
-  }
-}
-
-/** BullMQ backoff strategy `hub`: the wait the processor chose, else the job's own schedule. */
-export function deliveryBackoff(attemptsMade: number, _type: string | undefined, error: Error | undefined, job: MinimalJob<DeliveryJobData> | undefined): number {
-  if (error instanceof RetryableDeliveryError) return error.delayMs;
-  return nextRetryDelayMs({ attemptsMade, schedule: job?.data.schedule ?? [] }) ?? 0;
-}
 
 /**
  * Sends one delivery attempt: sign, POST, log the attempt, then decide. 2xx ends it; 410 disables
@@ -33,8 +21,8 @@ export function deliveryBackoff(attemptsMade: number, _type: string | undefined,
  * (circuit open, throttle) makes the job wait without spending an attempt.
  */
 @Injectable()
-@Processor(DELIVERY_QUEUE, { concurrency: 32, settings: { backoffStrategy: deliveryBackoff } })
-export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
+@Processor(DELIVERY_QUEUE, deliveryWorkerOptions)
+export class DeliveryProcessor extends WorkerHost {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly breaker: CircuitBreaker;
 
@@ -45,13 +33,11 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly deliveries: DeliveriesRepository,
     private readonly sender: DeliverySender,
     private readonly throttle: DeliveryThrottle,
+    // Injected so the options are filled from config before the Worker is created.
+    @Inject(DELIVERY_WORKER_SETTINGS) _settings: unknown,
   ) {
     super();
     this.breaker = new CircuitBreaker(config.delivery.circuit);
-  }
-
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.delivery.concurrency;
   }
 
   async process(job: Job<DeliveryJobData>, token?: string): Promise<{ status?: number; durationMs: number }> {

@@ -5,6 +5,7 @@ export * from './delivery';
 export { DeliveryErrorKind, DeliveryHttpClient, HttpAttempt } from './delivery-http.client';
 export { DeliveryModule } from './delivery.module';
 export { DeliveryProcessor } from './delivery.processor';
+export { RetryableDeliveryError, deliveryBackoff } from './delivery-backoff';
 export { DeliveryQueue, deliveryPayload } from './delivery-queue';
 export { DeliverySender, USER_AGENT } from './delivery-sender';
 export { DeliveryWorkerModule } from './delivery-worker.module';

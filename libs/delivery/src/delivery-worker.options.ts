@@ -1,0 +1,23 @@
+import { WorkerOptions } from 'bullmq';
+import { HubConfig } from '@hub/config';
+import { deliveryBackoff } from './delivery-backoff';
+
+/**
+ * The delivery worker's BullMQ options. @Processor takes them at decoration time, but concurrency and
+ * the lock come from config: this object is passed by reference and filled from HubConfig when the
+ * worker module is instantiated, before @nestjs/bullmq creates the Worker (in its onModuleInit).
+ */
+export const deliveryWorkerOptions: Omit<WorkerOptions, 'connection'> = {
+  concurrency: 32,
+  settings: { backoffStrategy: deliveryBackoff },
+};
+
+export const DELIVERY_WORKER_SETTINGS = Symbol('DELIVERY_WORKER_SETTINGS');
+
+export function configureDeliveryWorker(config: HubConfig): Omit<WorkerOptions, 'connection'> {
+  deliveryWorkerOptions.concurrency = config.delivery.concurrency;
+  deliveryWorkerOptions.lockDuration = config.delivery.lockMs;
+  // Check for stalled jobs as often as a lock can expire.
+  deliveryWorkerOptions.stalledInterval = config.delivery.lockMs;
+  return deliveryWorkerOptions;
+}

@@ -1,0 +1,100 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADMIN_TOKEN, REDIS_URL, TestHub, startHub, uniquePrefix, waitFor } from './utils/hub-test-app';
+import { HttpSink } from './utils/http-sink';
+import { BRIDGE_SECRET, admin, ingestBridgeEvent } from './utils/delivery-helpers';
+
+jest.setTimeout(90_000);
+
+/** The compiled hub (npm test builds it first, see "pretest"). */
+const MAIN = join(__dirname, '..', 'dist', 'apps', 'gateway', 'src', 'main.js');
+const EVENTS = 300;
+
+function spawnWorker(prefix: string, name: string): ChildProcess {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      HUB_ROLE: 'worker',
+      HUB_PREFIX: prefix,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'error',
+      HUB_ADMIN_TOKEN: ADMIN_TOKEN,
+      REDIS_URL,
+      ALLOW_PRIVATE_TARGETS: 'true',
+      STREAM_CONSUMER_NAME: name,
+      STREAM_CLAIM_IDLE_MS: '1000',
+      DELIVERY_LOCK_MS: '2000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+describe('a worker killed with SIGKILL in the middle of deliveries', () => {
+  let gateway: TestHub;
+  let sink: HttpSink;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does it first)`);
+    gateway = await startHub('crash', { HUB_PREFIX: uniquePrefix('crash'), HUB_ROLE: 'gateway', WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true' });
+    sink = await new HttpSink().start();
+    // Slow enough that many deliveries are in flight when the worker dies.
+    sink.reply = () => ({ status: 200, delayMs: 40 });
+  });
+  afterAll(async () => {
+    const running = workers.filter((w) => w.exitCode === null && w.signalCode === null);
+    await Promise.all(running.map((w) => new Promise((resolve) => {
+      w.once('exit', resolve);
+      w.kill('SIGTERM');
+    })));
+    await sink.stop();
+    await gateway.close();
+  });
+
+  it('loses nothing: after a new worker starts every event is delivered (at least once)', async () => {
+    const prefix = gateway.config.prefix;
+    const sub = await admin(gateway).post('/api/v1/subscriptions', { url: sink.url(), events: ['whatsapp.*'], retrySchedule: [1, 1, 1] });
+    expect(sub.status).toBe(201);
+
+    const first = spawnWorker(prefix, 'worker-a');
+    workers.push(first);
+    const ids: string[] = [];
+    for (let i = 0; i < EVENTS; i += 25) {
+      ids.push(...(await Promise.all(Array.from({ length: Math.min(25, EVENTS - i) }, (_, j) => ingestBridgeEvent(gateway, 'message.received', { id: `k-${i + j}` })))));
+    }
+    expect(await waitFor(async () => sink.received.length >= 60, 20_000)).toBe(true);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    const atKill = sink.received.length;
+
+    const second = spawnWorker(prefix, 'worker-b');
+    workers.push(second);
+    const delivered = () => new Set(sink.received.map((r) => JSON.parse(r.body).id as string));
+    const complete = await waitFor(async () => ids.every((id) => delivered().has(id)), 45_000, 200);
+    // Jobs the dead worker held are taken over once their lock lapses (DELIVERY_LOCK_MS): wait until
+    // every delivery record has settled, so the duplicates that recovery costs are counted too.
+    const settled = await waitFor(async () => {
+      const open = await Promise.all(
+        ['pending', 'retrying'].map((status) => admin(gateway).get(`/api/v1/deliveries?subscriptionId=${sub.body.id}&status=${status}&limit=1`)),
+      );
+      return open.every((res) => res.body.data.length === 0);
+    }, 30_000, 250);
+    const succeeded = await admin(gateway).get(`/api/v1/deliveries?subscriptionId=${sub.body.id}&status=succeeded&limit=500`);
+    const missing = ids.filter((id) => !delivered().has(id));
+    const duplicates = sink.received.length - delivered().size;
+    // The report the issue asks for: at-least-once, with the duplicates it cost.
+    process.stdout.write(
+      `worker crash: ${EVENTS} events, ${atKill} deliveries before SIGKILL, ${sink.received.length} deliveries in all, ` +
+        `${delivered().size} distinct, ${duplicates} duplicates, ${missing.length} missing\n`,
+    );
+    expect(missing).toEqual([]);
+    expect(complete).toBe(true);
+    expect(settled).toBe(true);
+    expect(succeeded.body.data).toHaveLength(EVENTS);
+    const [pending] = (await gateway.redis.xpending(`{${prefix}}:events`, 'fanout')) as [number];
+    expect(Number(pending)).toBe(0);
+  });
+});
