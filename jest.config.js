@@ -1,6 +1,6 @@
 /** Unit tests live beside the code (*.spec.ts); end-to-end suites in test/ (*.e2e-spec.ts) use the real Redis. */
 const moduleNameMapper = {
-  '^@hub/(config|observability|store|webhook-core|providers|delivery)$': '<rootDir>/libs/$1/src',
+  '^@hub/(config|observability|store|webhook-core|providers|delivery|mcp)$': '<rootDir>/libs/$1/src',
 };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }],

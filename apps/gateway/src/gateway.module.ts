@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '@hub/delivery';
+import { McpHttpModule } from '@hub/mcp';
 import { ProvidersModule } from '@hub/providers';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
+import { StatsController } from './stats/stats.controller';
 import { StatusController } from './status/status.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
-/** The HTTP side: provider ingress routes, the ops API (events, subscriptions, deliveries) and status. */
+/** The HTTP side: provider ingress routes, the ops API (events, subscriptions, deliveries), MCP at /mcp and status. */
 @Module({
-  imports: [ProvidersModule, DeliveryModule],
+  imports: [ProvidersModule, DeliveryModule, McpHttpModule],
   controllers: [
     EventsController,
     EventTypesController,
@@ -18,6 +20,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
     SubscriptionsController,
     DeliveriesController,
     DeadLettersController,
+    StatsController,
   ],
   providers: [AdminTokenGuard],
 })

@@ -66,6 +66,22 @@ export interface DeliveryConfig {
   circuit: { minRequests: number; failureRatePercent: number; windowMs: number; cooldownMs: number; tripsToDisable: number };
 }
 
+export interface McpConfig {
+  /** MCP_SESSION_IDLE_MS: a session with no request and no open stream for this long is closed. */
+  sessionIdleMs: number;
+  /** MCP_ALLOWED_ORIGINS: browser origins allowed besides PUBLIC_URL's and loopback ones. */
+  allowedOrigins: string[];
+  /** MCP_ALLOWED_HOSTS: Host header names allowed besides PUBLIC_URL's and loopback ones (DNS-rebinding guard). */
+  allowedHosts: string[];
+}
+
+export interface DigitalSambaApiConfig {
+  /** DIGITAL_SAMBA_API_URL: base of the Digital Samba REST API the seed tools call. */
+  url: string;
+  /** DIGITAL_SAMBA_API_KEY: developer key used when an MCP connection sends no X-DigitalSamba-Api-Key. */
+  key?: string;
+}
+
 /**
  * The validated, typed configuration of one hub process. Built once at boot by `loadHubConfig`
  * and injected by this class token, so nothing else reads `process.env`.
@@ -98,6 +114,8 @@ export class HubConfig {
   cctelegram!: CcTelegramConfig;
   telegram!: TelegramConfig;
   delivery!: DeliveryConfig;
+  mcp!: McpConfig;
+  digitalSambaApi!: DigitalSambaApiConfig;
 
   get runsGateway(): boolean {
     return this.role !== 'worker';

@@ -89,6 +89,25 @@ export class HubEnv {
   })
   DELIVERY_ALLOWLIST?: string;
 
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1_000)
+  MCP_SESSION_IDLE_MS?: number;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/, {
+    message: 'must be a comma-separated list of origins such as https://app.example.com',
+  })
+  MCP_ALLOWED_ORIGINS?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9.\[\]:_-]+(,[A-Za-z0-9.\[\]:_-]+)*$/, {
+    message: 'must be a comma-separated list of host names',
+  })
+  MCP_ALLOWED_HOSTS?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  DIGITAL_SAMBA_API_URL?: string;
+
+  @IsOptional() @IsString()
+  DIGITAL_SAMBA_API_KEY?: string;
+
   @Transform(toInt) @IsOptional() @IsInt() @Min(100) @Max(300_000)
   DELIVERY_TIMEOUT_MS?: number;
 
@@ -180,4 +199,5 @@ export const SECRET_VARIABLES = new Set([
   'TAVUS_WEBHOOK_TOKEN',
   'CCTELEGRAM_WEBHOOK_SECRET',
   'TELEGRAM_SECRET_TOKEN',
+  'DIGITAL_SAMBA_API_KEY',
 ]);

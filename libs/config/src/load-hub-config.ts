@@ -114,6 +114,15 @@ export function loadHubConfig(source: EnvSource): HubConfig {
         tripsToDisable: env.CIRCUIT_BREAKER_TRIPS_TO_DISABLE ?? 10,
       },
     },
+    mcp: {
+      sessionIdleMs: env.MCP_SESSION_IDLE_MS ?? 30 * 60_000,
+      allowedOrigins: parseSecretList(env.MCP_ALLOWED_ORIGINS),
+      allowedHosts: parseSecretList(env.MCP_ALLOWED_HOSTS).map((h) => h.toLowerCase()),
+    },
+    digitalSambaApi: {
+      url: (env.DIGITAL_SAMBA_API_URL ?? 'https://api.digitalsamba.com/api/v1').replace(/\/+$/, ''),
+      ...(env.DIGITAL_SAMBA_API_KEY ? { key: env.DIGITAL_SAMBA_API_KEY } : {}),
+    },
   } satisfies Omit<HubConfig, 'runsGateway' | 'runsWorker'>);
   return config;
 }

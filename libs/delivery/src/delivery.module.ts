@@ -6,6 +6,7 @@ import { DELIVERY_QUEUE } from './delivery';
 import { DeliveryHttpClient } from './delivery-http.client';
 import { DeliveryQueue } from './delivery-queue';
 import { DeliverySender } from './delivery-sender';
+import { HubStatsService } from './hub-stats.service';
 import { ReplayService } from './replay.service';
 import { SubscriptionsRepository } from './subscriptions.repository';
 import { SubscriptionsService } from './subscriptions.service';
@@ -35,8 +36,10 @@ import { TestDeliveryService } from './test-delivery.service';
     ReplayService,
     DeadLettersService,
     TestDeliveryService,
+    HubStatsService,
   ],
   exports: [
+    HubStatsService,
     BullModule,
     SubscriptionsRepository,
     SubscriptionsService,

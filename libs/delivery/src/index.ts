@@ -19,3 +19,4 @@ export { SubscriptionCache } from './subscription-cache';
 export { SubscriptionInput, validateSubscriptionInput } from './subscription-input';
 export { SUBSCRIPTION_ID_PATTERN, SubscriptionsService } from './subscriptions.service';
 export { TestDeliveryResult, TestDeliveryService } from './test-delivery.service';
+export { HubStats, HubStatsService } from './hub-stats.service';

@@ -1,5 +1,6 @@
 /** Sources the hub receives from; an event's `type` always starts with `<source>.`. */
-export type EventSource = 'digitalsamba' | 'makecom' | 'tavus' | 'whatsapp' | 'telegram' | 'cctelegram';
+export const EVENT_SOURCES = ['digitalsamba', 'makecom', 'tavus', 'whatsapp', 'telegram', 'cctelegram'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** One normalised event, as stored and as delivered (ARCHITECTURE §3.3). */
 export interface DomainEvent {

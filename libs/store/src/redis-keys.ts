@@ -97,6 +97,16 @@ export class RedisKeys {
     return `${this.tag}:subscription:${subscriptionId}:throttle:${second}`;
   }
 
+  /** Pub/sub channel carrying every processed event batch to every gateway (live MCP notifications). */
+  liveEventsChannel(): string {
+    return `${this.tag}:events:live`;
+  }
+
+  /** One MCP session's stream of server-to-client messages, kept for Last-Event-ID resumption. */
+  mcpStream(sessionId: string, streamId: string): string {
+    return `${this.tag}:mcp:${sessionId}:${streamId}`;
+  }
+
   /** Pattern matching every key of this prefix (for tests and resets). */
   allKeysPattern(): string {
     return `${this.tag}:*`;

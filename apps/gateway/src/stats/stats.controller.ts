@@ -1,0 +1,15 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { HubStats, HubStatsService } from '@hub/delivery';
+import { AdminTokenGuard } from '../auth/admin-token.guard';
+
+/** Ingress per source (24 h), stored events, subscriptions and delivery queue counts (bearer HUB_ADMIN_TOKEN). */
+@Controller('api/v1/stats')
+@UseGuards(AdminTokenGuard)
+export class StatsController {
+  constructor(private readonly stats: HubStatsService) {}
+
+  @Get()
+  get(): Promise<HubStats> {
+    return this.stats.snapshot();
+  }
+}

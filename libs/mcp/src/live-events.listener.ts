@@ -1,0 +1,109 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { McpSession } from './mcp-session';
+import { McpSessionRegistry } from './mcp-session.registry';
+
+interface Waiter {
+  matches: (event: DomainEvent) => boolean;
+  resolve: (event: DomainEvent) => void;
+}
+
+/**
+ * Receives every processed event from any worker (Redis pub/sub) and tells this gateway's MCP
+ * sessions whose filter matches. Each session is notified on its own promise: a slow or gone
+ * client never holds up the others. Also serves wait_for_event.
+ */
+@Injectable()
+export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(LiveEventsListener.name);
+  private subscriber?: Redis;
+  private readonly waiters = new Set<Waiter>();
+  /** Sessions outside the registry (stdio). */
+  private readonly extraSessions = new Set<McpSession>();
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly sessions: McpSessionRegistry,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}:mcp-live`, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber.on('error', () => undefined);
+    this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
+    await this.subscriber.subscribe(this.keys.liveEventsChannel()).catch((error: Error) => this.logger.warn(`live events unavailable yet: ${error.message}`));
+  }
+
+  onApplicationShutdown(): void {
+    this.subscriber?.disconnect();
+  }
+
+  attach(session: McpSession): void {
+    this.extraSessions.add(session);
+  }
+
+  /** Resolves with the first event that matches, or null after timeoutMs. */
+  waitFor(matches: (event: DomainEvent) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<DomainEvent | null> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        matches,
+        resolve: (event) => {
+          cleanup();
+          resolve(event);
+        },
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        resolve(null);
+      }, timeoutMs);
+      const onAbort = () => {
+        cleanup();
+        resolve(null);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private dispatch(message: string): void {
+    let events: DomainEvent[];
+    try {
+      events = JSON.parse(message) as DomainEvent[];
+    } catch {
+      return;
+    }
+    for (const event of events) {
+      for (const waiter of [...this.waiters]) if (waiter.matches(event)) waiter.resolve(event);
+      for (const session of [...this.sessions.all(), ...this.extraSessions]) {
+        void notifySession(session, event).catch((error: Error) => this.logger.debug(`notify ${session.id}: ${error.message}`));
+      }
+    }
+  }
+}
+
+/** The three notifications an event can cause for one session. */
+export async function notifySession(session: McpSession, event: DomainEvent): Promise<void> {
+  const sends: Promise<unknown>[] = [];
+  const wanted = session.wants(event.type);
+  if (wanted) {
+    sends.push(session.server.sendLoggingMessage({ level: 'info', logger: 'hub.events', data: event }, session.transport?.sessionId));
+    if (event.source === 'digitalsamba') {
+      const data = event.data as { event?: string };
+      sends.push(
+        session.server.server.notification({
+          method: 'digitalsambaEvent',
+          params: { event: data?.event ?? event.type.slice('digitalsamba.'.length), timestamp: event.occurredAt, data: event.data as Record<string, unknown> },
+        }),
+      );
+    }
+  }
+  const uri = `hub://events/${event.source}`;
+  if (session.resourceSubscriptions.has(uri)) sends.push(session.server.server.sendResourceUpdated({ uri }));
+  await Promise.all(sends);
+}

@@ -1,0 +1,96 @@
+import { Controller, Delete, Get, Inject, Logger, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Request, Response } from 'express';
+import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { McpAccessGuard } from './mcp-access.guard';
+import { McpServerFactory } from './mcp-server.factory';
+import { McpSession } from './mcp-session';
+import { McpSessionRegistry } from './mcp-session.registry';
+import { RedisEventStore } from './redis-event-store';
+
+/** Streamable HTTP at /mcp: POST (requests), GET (the notification stream), DELETE (end a session). */
+@Controller('mcp')
+@UseGuards(McpAccessGuard)
+export class McpController {
+  private readonly logger = new Logger(McpController.name);
+
+  constructor(
+    private readonly sessions: McpSessionRegistry,
+    private readonly factory: McpServerFactory,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  @Post()
+  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const sessionId = req.headers['mcp-session-id'];
+    if (sessionId !== undefined) {
+      const session = this.known(sessionId, res);
+      if (session) {
+        session.touch();
+        await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, req.body);
+      }
+      return;
+    }
+    if (!isInitializeRequest(req.body)) {
+      jsonRpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id header; start with an initialize request');
+      return;
+    }
+    await this.open(req, res);
+  }
+
+  @Get()
+  async stream(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const session = this.known(req.headers['mcp-session-id'], res);
+    if (!session) return;
+    session.touch();
+    session.openStreams++;
+    res.on('close', () => {
+      session.openStreams = Math.max(0, session.openStreams - 1);
+      session.touch();
+    });
+    await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res);
+  }
+
+  @Delete()
+  async end(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const session = this.known(req.headers['mcp-session-id'], res);
+    if (!session) return;
+    await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res);
+    await this.sessions.close(session);
+  }
+
+  private async open(req: Request, res: Response): Promise<void> {
+    const sessionId = randomUUID();
+    const eventStore = new RedisEventStore(this.redis, this.keys, sessionId);
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => sessionId,
+      eventStore,
+      onsessioninitialized: () => this.sessions.add(session),
+    });
+    const apiKey = req.headers['x-digitalsamba-api-key'];
+    const session = this.factory.create((server) => new McpSession(sessionId, server, transport, typeof apiKey === 'string' ? apiKey : undefined, eventStore));
+    transport.onclose = () => this.sessions.remove(sessionId);
+    await session.server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+    this.logger.log(`MCP session ${sessionId} opened`);
+  }
+
+  /** The session named by the header, or a JSON-RPC 404 (unknown) / 400 (missing): clients re-initialize on 404. */
+  private known(header: string | string[] | undefined, res: Response): McpSession | undefined {
+    if (typeof header !== 'string' || header.length === 0) {
+      jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      return undefined;
+    }
+    const session = this.sessions.get(header);
+    if (!session) jsonRpcError(res, 404, -32001, 'Session not found');
+    return session;
+  }
+}
+
+function jsonRpcError(res: Response, status: number, code: number, message: string): void {
+  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
+}

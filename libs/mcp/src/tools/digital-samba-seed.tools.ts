@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { HubConfig } from '@hub/config';
+import { DigitalSambaClient } from '../digital-samba.client';
+import { McpSession } from '../mcp-session';
+import { ToolInputError, run } from '../tool-result';
+
+const WEBHOOK_NAME = 'MCP Server Webhook';
+
+/**
+ * The Digital Samba MCP's webhook tools, against the Digital Samba REST API with the session's key.
+ * register-webhook upserts by URL (list, then PATCH or POST), as the seed does.
+ */
+@Injectable()
+export class DigitalSambaSeedTools {
+  constructor(
+    private readonly client: DigitalSambaClient,
+    private readonly config: HubConfig,
+  ) {}
+
+  register(server: McpServer, session: McpSession): void {
+    const key = () => session.digitalSambaApiKey;
+
+    server.registerTool(
+      'register-webhook',
+      {
+        description: `Register a Digital Samba webhook (upsert by URL). webhookUrl defaults to this hub's receiver (${this.config.publicUrl}/webhooks/digitalsamba); events default to every event the account offers.`,
+        inputSchema: {
+          webhookUrl: z.string().url().max(100).optional().describe('Receiver URL, at most 100 characters'),
+          events: z.array(z.string().regex(/^[a-z][a-z0-9_.]{0,63}$/i)).min(1).max(100).optional(),
+          authorizationHeader: z.string().min(8).max(256).optional().describe('Token Digital Samba sends as Authorization; default the hub\'s DIGITAL_SAMBA_WEBHOOK_TOKEN'),
+        },
+      },
+      ({ webhookUrl, events, authorizationHeader }) =>
+        run(async () => {
+          const endpoint = webhookUrl ?? `${this.config.publicUrl}/webhooks/digitalsamba`;
+          const wanted = events ?? (await this.client.listEvents(key()));
+          const authorization = authorizationHeader ?? this.config.digitalsamba.tokens[0];
+          const body = { endpoint, events: wanted, name: WEBHOOK_NAME, ...(authorization ? { authorization_header: authorization } : {}) };
+          const existing = (await this.client.listWebhooks(key())).find((w) => w.endpoint === endpoint);
+          const webhook = existing ? await this.client.updateWebhook(key(), existing.id, body) : await this.client.createWebhook(key(), body);
+          return { action: existing ? 'updated' : 'created', webhook: redact(webhook) };
+        }),
+    );
+
+    server.registerTool(
+      'list-webhooks',
+      { description: 'List the Digital Samba webhooks of the account.', inputSchema: {} },
+      () => run(async () => ({ webhooks: (await this.client.listWebhooks(key())).map(redact) })),
+    );
+
+    server.registerTool(
+      'delete-webhook',
+      { description: 'Delete the Digital Samba webhook registered for a URL.', inputSchema: { webhookUrl: z.string() } },
+      ({ webhookUrl }) =>
+        run(async () => {
+          const existing = (await this.client.listWebhooks(key())).find((w) => w.endpoint === webhookUrl);
+          if (!existing) throw new ToolInputError(`no Digital Samba webhook is registered for ${webhookUrl}`);
+          await this.client.deleteWebhook(key(), existing.id);
+          return { deleted: true, id: existing.id, webhookUrl };
+        }),
+    );
+
+    server.registerTool(
+      'list-webhook-events',
+      { description: 'List the event names a Digital Samba webhook can subscribe to, grouped by kind.', inputSchema: {} },
+      () =>
+        run(async () => {
+          const events = await this.client.listEvents(key());
+          const groups: Record<string, string[]> = {};
+          for (const name of events) (groups[name.split(/[._]/)[0]] ??= []).push(name);
+          return { count: events.length, events, groups };
+        }),
+    );
+  }
+}
+
+/** The authorization header is a shared secret: show only that one is set. */
+function redact<T extends { authorization_header?: string | null }>(webhook: T): T {
+  return { ...webhook, authorization_header: webhook.authorization_header ? '***' : webhook.authorization_header };
+}

@@ -1,0 +1,236 @@
+import { Injectable } from '@nestjs/common';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import {
+  DeadLettersService,
+  DeliveriesRepository,
+  DELIVERY_ID_PATTERN,
+  HubStatsService,
+  ReplayService,
+  SubscriptionsService,
+  TestDeliveryService,
+  toPublicSubscription,
+} from '@hub/delivery';
+import { EVENT_ID_PATTERN, EventsRepository, TYPE_GLOB_PATTERN, compileTypeGlob } from '@hub/store';
+import { ProviderRegistry } from '@hub/webhook-core';
+import { LiveEventsListener } from '../live-events.listener';
+import { McpSession } from '../mcp-session';
+import { ToolInputError, run } from '../tool-result';
+
+const typeGlob = z.string().regex(TYPE_GLOB_PATTERN, 'a type glob such as "whatsapp.message.*"');
+const source = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a source name such as "whatsapp"');
+const subscriptionId = z.string().describe('Subscription (webhook) id, "sub_..."');
+const filterCondition = z.object({
+  path: z.string().describe('Dotted JSON path into the event data, e.g. "message.type"'),
+  op: z.enum(['equals', 'notEquals', 'in', 'exists', 'notExists', 'contains']),
+  value: z.unknown().optional(),
+});
+const webhookFields = {
+  events: z.array(typeGlob).min(1).max(50).optional().describe('Type globs to deliver, e.g. ["whatsapp.message.*"]; default ["*"]'),
+  filter: z.array(filterCondition).max(20).optional().describe('Conditions on event data, all must hold'),
+  description: z.string().max(500).optional(),
+  rateLimitPerSec: z.number().int().min(1).max(10_000).optional().describe('Max deliveries per second; extra ones wait'),
+  retrySchedule: z.array(z.number().int().min(0).max(604_800)).max(20).optional().describe('Waits in seconds before each retry; default 5s,5m,30m,2h,5h,10h,10h'),
+  headers: z.record(z.string(), z.string()).optional().describe('Extra headers sent with every delivery'),
+};
+
+/**
+ * The hub's own tools. Each calls the same service as the REST route it mirrors; errors come back
+ * as isError results with the REST API's message.
+ */
+@Injectable()
+export class HubTools {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly events: EventsRepository,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly tester: TestDeliveryService,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly replay: ReplayService,
+    private readonly deadLetters: DeadLettersService,
+    private readonly stats: HubStatsService,
+    private readonly live: LiveEventsListener,
+  ) {}
+
+  register(server: McpServer, session: McpSession): void {
+    server.registerTool(
+      'list_sources',
+      { description: 'List the platforms the hub receives webhooks from, whether each is configured, and how many event types each has.', inputSchema: {} },
+      () => run(async () => ({ sources: this.registry.all().map((a) => ({ source: a.source, configured: a.isConfigured(), eventTypes: a.eventTypes().length })) })),
+    );
+
+    server.registerTool(
+      'list_event_types',
+      { description: 'List every known event type (e.g. "whatsapp.message.received") with a one-line description, optionally for one source. Use these names in filters and webhook patterns.', inputSchema: { source: source.optional() } },
+      ({ source: wanted }) =>
+        run(async () => ({
+          eventTypes: this.registry
+            .all()
+            .filter((a) => !wanted || a.source === wanted)
+            .flatMap((a) => a.eventTypes().map((t) => ({ source: a.source, ...t }))),
+        })),
+    );
+
+    server.registerTool(
+      'list_events',
+      {
+        description: 'List stored events, newest first. The pull path for new events: pass the time of your last look as "since". Follow nextCursor for older pages.',
+        inputSchema: {
+          source: source.optional(),
+          type: typeGlob.optional().describe('Type glob, e.g. "whatsapp.message.*"'),
+          since: z.string().optional().describe('ISO 8601 time or unix milliseconds: only events received at or after it'),
+          limit: z.number().int().min(1).max(200).optional().describe('Default 20'),
+          cursor: z.string().regex(/^\d{1,16}-\d{1,10}$/).optional(),
+        },
+      },
+      ({ source: src, type, since, limit, cursor }) =>
+        run(async () => {
+          const sinceDate = since === undefined ? undefined : new Date(/^\d{1,16}$/.test(since) ? Number(since) : since);
+          if (sinceDate && Number.isNaN(sinceDate.getTime())) throw new ToolInputError('since must be an ISO 8601 time or unix milliseconds');
+          return this.events.list({ source: src, type, since: sinceDate, limit: limit ?? 20, cursor });
+        }),
+    );
+
+    server.registerTool(
+      'get_event',
+      { description: 'Get one stored event by id ("evt_...") with its full data.', inputSchema: { id: z.string().describe('Event id, "evt_..."') } },
+      ({ id }) =>
+        run(async () => {
+          const event = EVENT_ID_PATTERN.test(id) ? await this.events.get(id) : null;
+          if (!event) throw new ToolInputError(`event ${id} not found (unknown, or older than the retention window)`);
+          return event;
+        }),
+    );
+
+    server.registerTool(
+      'wait_for_event',
+      {
+        description: 'Wait until an event whose type matches "filter" (a glob such as "whatsapp.message.*") arrives, and return it; returns {timedOut: true} after timeoutSeconds (max 60, default 30).',
+        inputSchema: {
+          filter: typeGlob,
+          source: source.optional(),
+          timeoutSeconds: z.number().int().min(1).max(60).optional(),
+        },
+      },
+      ({ filter, source: src, timeoutSeconds }, extra) =>
+        run(async () => {
+          const pattern = compileTypeGlob(filter);
+          const timeout = (timeoutSeconds ?? 30) * 1000;
+          const event = await this.live.waitFor((e) => pattern.test(e.type) && (!src || e.source === src), timeout, extra.signal);
+          return event ? { timedOut: false, event } : { timedOut: true, waitedSeconds: timeout / 1000 };
+        }),
+    );
+
+    server.registerTool(
+      'subscribe_events',
+      {
+        description: 'Choose which events this session is told about as notifications: type globs such as ["whatsapp.*", "*.session_ended"]. Default ["*"]; an empty list silences the session. Notifications are hints: use list_events to read.',
+        inputSchema: { patterns: z.array(typeGlob).max(50) },
+      },
+      ({ patterns }) =>
+        run(async () => {
+          session.setPatterns(patterns);
+          return { patterns };
+        }),
+    );
+
+    server.registerTool(
+      'register_webhook',
+      {
+        description: 'Register an HTTP endpoint to receive matching events, signed per Standard Webhooks. Registering a URL again updates it. A new webhook answers with its secret ("whsec_..."): keep it, it is shown again only by rotate_webhook_secret.',
+        inputSchema: { url: z.string().describe('http(s) URL of the receiver'), secret: z.string().min(8).max(256).optional().describe('Own signing secret; default a generated whsec_ one'), ...webhookFields },
+      },
+      (args) =>
+        run(async () => {
+          const { created, subscription } = await this.subscriptions.upsert(args);
+          return { created, webhook: created ? subscription : toPublicSubscription(subscription) };
+        }),
+    );
+
+    server.registerTool(
+      'update_webhook',
+      { description: 'Change a webhook: url, events, filter, description, rate limit, retry schedule, headers, or enabled.', inputSchema: { id: subscriptionId, url: z.string().optional(), enabled: z.boolean().optional(), ...webhookFields } },
+      ({ id, ...changes }) => run(async () => toPublicSubscription(await this.subscriptions.update(id, changes))),
+    );
+
+    server.registerTool(
+      'unregister_webhook',
+      { description: 'Delete a webhook by id or by URL.', inputSchema: { id: subscriptionId.optional(), url: z.string().optional() } },
+      ({ id, url }) =>
+        run(async () => {
+          if (!id && !url) throw new ToolInputError('give the webhook id or its url');
+          const target = id ?? (await this.subscriptions.getByUrl(url!))?.id;
+          if (!target) throw new ToolInputError(`no webhook is registered for ${url}`);
+          return { deleted: await this.subscriptions.remove(target) };
+        }),
+    );
+
+    server.registerTool(
+      'list_webhooks',
+      { description: 'List registered webhooks (secrets are never shown).', inputSchema: {} },
+      () => run(async () => ({ webhooks: (await this.subscriptions.list()).map(toPublicSubscription) })),
+    );
+
+    server.registerTool(
+      'test_webhook',
+      { description: 'Send a signed "webhook.test" event to a webhook now and report status code, latency and the start of the response.', inputSchema: { id: subscriptionId } },
+      ({ id }) => run(() => this.tester.test(id)),
+    );
+
+    server.registerTool(
+      'rotate_webhook_secret',
+      { description: 'Give a webhook a new signing secret (generated unless given). The old one keeps signing too for graceSeconds (default 86400).', inputSchema: { id: subscriptionId, secret: z.string().min(8).max(256).optional(), graceSeconds: z.number().int().min(0).max(604_800).optional() } },
+      ({ id, secret, graceSeconds }) => run(async () => this.subscriptions.rotateSecret(id, { secret, graceSeconds })),
+    );
+
+    server.registerTool(
+      'list_deliveries',
+      {
+        description: 'List deliveries (one event to one webhook), newest first, by webhook, event or status.',
+        inputSchema: {
+          subscriptionId: subscriptionId.optional(),
+          eventId: z.string().optional(),
+          status: z.enum(['pending', 'retrying', 'succeeded', 'dead', 'cancelled']).optional(),
+          limit: z.number().int().min(1).max(200).optional(),
+          cursor: z.string().optional(),
+        },
+      },
+      ({ limit, ...query }) => run(() => this.deliveries.list({ ...query, limit: limit ?? 20 })),
+    );
+
+    server.registerTool(
+      'get_delivery',
+      { description: 'Get one delivery with its attempts: time, status code, duration, start of the response, error kind (dns, connect, tls, timeout, http, ssrf).', inputSchema: { id: z.string().describe('Delivery id, "dlv_..."') } },
+      ({ id }) =>
+        run(async () => {
+          const delivery = DELIVERY_ID_PATTERN.test(id) ? await this.deliveries.get(id) : null;
+          if (!delivery) throw new ToolInputError(`delivery ${id} not found`);
+          return { ...delivery, attempts: await this.deliveries.attempts(id) };
+        }),
+    );
+
+    server.registerTool(
+      'replay_event',
+      { description: 'Deliver a stored event again to every enabled webhook it matches, or to one webhook.', inputSchema: { eventId: z.string(), subscriptionId: subscriptionId.optional() } },
+      ({ eventId, subscriptionId: sub }) => run(async () => ({ deliveries: await this.replay.replayEvent(eventId, sub) })),
+    );
+
+    server.registerTool(
+      'list_dead_letters',
+      { description: 'List deliveries that exhausted their retries.', inputSchema: { subscriptionId: subscriptionId.optional(), limit: z.number().int().min(1).max(200).optional(), cursor: z.string().optional() } },
+      ({ limit, ...query }) => run(() => this.deadLetters.list({ ...query, limit: limit ?? 20 })),
+    );
+
+    server.registerTool(
+      'redrive_dead_letters',
+      { description: 'Run dead deliveries again: the given ids, or all of them (optionally of one webhook). dryRun counts only.', inputSchema: { ids: z.array(z.string()).min(1).max(1000).optional(), subscriptionId: subscriptionId.optional(), dryRun: z.boolean().optional() } },
+      (args) => run(() => this.deadLetters.redrive(args)),
+    );
+
+    server.registerTool(
+      'get_stats',
+      { description: 'Hub statistics: events received per source in the last 24 h (accepted, duplicates, rejected), stored events, webhooks, and delivery queue counts.', inputSchema: {} },
+      () => run(() => this.stats.snapshot()),
+    );
+  }
+}

@@ -1,0 +1,136 @@
+import { TestHub, startHub, waitFor } from './utils/hub-test-app';
+import { HttpSink } from './utils/http-sink';
+import { BRIDGE_SECRET, ingestBridgeEvent } from './utils/delivery-helpers';
+import { ConnectedClient, connectMcp, mcpUrl, toolJson } from './utils/mcp-client';
+
+jest.setTimeout(30_000);
+
+const HUB_TOOLS = [
+  'list_sources', 'list_event_types', 'list_events', 'get_event', 'wait_for_event', 'subscribe_events',
+  'register_webhook', 'update_webhook', 'unregister_webhook', 'list_webhooks', 'test_webhook', 'rotate_webhook_secret',
+  'list_deliveries', 'get_delivery', 'replay_event', 'list_dead_letters', 'redrive_dead_letters', 'get_stats',
+];
+const SEED_TOOLS = ['register-webhook', 'list-webhooks', 'delete-webhook', 'list-webhook-events', 'whatsapp_webhook_register', 'whatsapp_webhook_unregister', 'whatsapp_webhook_list', 'whatsapp_webhook_test'];
+
+describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
+  let hub: TestHub;
+  let sink: HttpSink;
+  let mcp: ConnectedClient;
+
+  beforeAll(async () => {
+    hub = await startHub('mcp', { WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true' });
+    sink = await new HttpSink().start();
+    mcp = await connectMcp(hub);
+  });
+  afterAll(async () => {
+    await mcp.client.close().catch(() => undefined);
+    await sink.stop();
+    await hub.close();
+  });
+
+  it('lists every tool with an input schema and a description', async () => {
+    const { tools } = await mcp.client.listTools();
+    const names = tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining([...HUB_TOOLS, ...SEED_TOOLS]));
+    for (const tool of tools) {
+      expect(tool.inputSchema.type).toBe('object');
+      expect((tool.description ?? '').length).toBeGreaterThan(20);
+    }
+    expect(names).not.toContain('list_approvals');
+  });
+
+  it('registers, lists, tests and unregisters a webhook', async () => {
+    const registered = toolJson(await mcp.client.callTool({ name: 'register_webhook', arguments: { url: sink.url('/mcp-hook'), events: ['whatsapp.*'] } }));
+    expect(registered.created).toBe(true);
+    expect(registered.webhook.secret).toMatch(/^whsec_/);
+    const list = toolJson(await mcp.client.callTool({ name: 'list_webhooks', arguments: {} }));
+    expect(list.webhooks.map((w: { url: string }) => w.url)).toContain(sink.url('/mcp-hook'));
+    expect(JSON.stringify(list)).not.toContain('whsec_');
+    const test = toolJson(await mcp.client.callTool({ name: 'test_webhook', arguments: { id: registered.webhook.id } }));
+    expect(test).toMatchObject({ ok: true, statusCode: 200 });
+    expect(sink.received.at(-1)?.headers['x-webhook-event']).toBe('webhook.test');
+    const removed = toolJson(await mcp.client.callTool({ name: 'unregister_webhook', arguments: { url: sink.url('/mcp-hook') } }));
+    expect(removed.deleted.id).toBe(registered.webhook.id);
+  });
+
+  it('answers bad input with an isError result and a clear message', async () => {
+    const bad = await mcp.client.callTool({ name: 'register_webhook', arguments: { url: 'ftp://nope', events: ['*'] } });
+    expect(bad.isError).toBe(true);
+    expect(JSON.stringify(bad.content)).toContain('url must be an http(s) URL');
+    const missing = await mcp.client.callTool({ name: 'get_event', arguments: { id: 'evt_nope' } });
+    expect(missing.isError).toBe(true);
+    expect(JSON.stringify(missing.content)).toContain('not found');
+    const schema = await mcp.client.callTool({ name: 'wait_for_event', arguments: { filter: 'x.*', timeoutSeconds: 600 } });
+    expect(schema.isError).toBe(true);
+  });
+
+  it('wait_for_event returns an event ingested during the wait', async () => {
+    const waiting = mcp.client.callTool({ name: 'wait_for_event', arguments: { filter: 'whatsapp.presence.*', timeoutSeconds: 10 } });
+    await new Promise((r) => setTimeout(r, 300));
+    const id = await ingestBridgeEvent(hub, 'presence.update', { id: 'w-1', status: 'online' });
+    const result = toolJson(await waiting);
+    expect(result).toMatchObject({ timedOut: false, event: { id, type: 'whatsapp.presence.update' } });
+    const timedOut = toolJson(await mcp.client.callTool({ name: 'wait_for_event', arguments: { filter: 'nothing.*', timeoutSeconds: 1 } }));
+    expect(timedOut).toMatchObject({ timedOut: true });
+  });
+
+  it('notifies within a second of ingest, respects the session filter, and updates subscribed resources', async () => {
+    await mcp.client.callTool({ name: 'subscribe_events', arguments: { patterns: ['whatsapp.message.*'] } });
+    await mcp.client.subscribeResource({ uri: 'hub://events/whatsapp' });
+    const before = mcp.logged.length;
+    const started = Date.now();
+    const wanted = await ingestBridgeEvent(hub, 'message.received', { id: 'n-1' });
+    const unwanted = await ingestBridgeEvent(hub, 'connection.update', { id: 'n-2' });
+    expect(await waitFor(async () => mcp.logged.some((l) => l.data.id === wanted), 1_000, 10)).toBe(true);
+    const arrived = mcp.logged.find((l) => l.data.id === wanted)!;
+    expect(arrived.at - started).toBeLessThan(1_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mcp.logged.slice(before).map((l) => l.data.id)).not.toContain(unwanted);
+    expect(mcp.resourceUpdates).toContain('hub://events/whatsapp');
+    const read = await mcp.client.readResource({ uri: 'hub://events/whatsapp' });
+    expect(JSON.parse((read.contents[0] as { text: string }).text)[0].id).toBe(unwanted);
+    await mcp.client.callTool({ name: 'subscribe_events', arguments: { patterns: ['*'] } });
+  });
+
+  it('pulls events with list_events since a time', async () => {
+    const since = new Date().toISOString();
+    const id = await ingestBridgeEvent(hub, 'group.update', { id: 'p-1' });
+    const page = toolJson(await mcp.client.callTool({ name: 'list_events', arguments: { since, source: 'whatsapp' } }));
+    expect(page.data.map((e: { id: string }) => e.id)).toContain(id);
+  });
+
+  it('manages WhatsApp-scoped webhooks with the seed tools', async () => {
+    const url = sink.url('/wa-seed');
+    const reg = toolJson(await mcp.client.callTool({ name: 'whatsapp_webhook_register', arguments: { url, events: ['message.received', 'connection.update'], secret: 'wa-seed-secret-1' } }));
+    expect(reg).toMatchObject({ success: true, webhook: { url, events: ['message.received', 'connection.update'], secret: '***' } });
+    const list = toolJson(await mcp.client.callTool({ name: 'whatsapp_webhook_list', arguments: {} }));
+    expect(list.webhooks.find((w: { url: string }) => w.url === url)).toMatchObject({ enabled: true });
+    const test = toolJson(await mcp.client.callTool({ name: 'whatsapp_webhook_test', arguments: { url } }));
+    expect(test).toMatchObject({ url, success: true });
+    const un = toolJson(await mcp.client.callTool({ name: 'whatsapp_webhook_unregister', arguments: { url } }));
+    expect(un).toMatchObject({ success: true });
+    const gone = await mcp.client.callTool({ name: 'whatsapp_webhook_unregister', arguments: { url } });
+    expect(gone.isError).toBe(true);
+  });
+
+  it('refuses a missing or wrong token (401) and an unknown session (404)', async () => {
+    const url = mcpUrl(hub);
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    expect((await fetch(url, { method: 'POST', headers, body: JSON.stringify(init) })).status).toBe(401);
+    expect((await fetch(url, { method: 'POST', headers: { ...headers, authorization: 'Bearer wrong-token-wrong-token' }, body: JSON.stringify(init) })).status).toBe(401);
+    const unknown = await fetch(url, {
+      method: 'POST',
+      headers: { ...headers, authorization: `Bearer test-admin-token-0123456789abcdef`, 'mcp-session-id': 'no-such-session' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32001 } });
+    const evil = await fetch(url, { method: 'POST', headers: { ...headers, authorization: 'Bearer test-admin-token-0123456789abcdef', origin: 'https://evil.example' }, body: JSON.stringify(init) });
+    expect(evil.status).toBe(403);
+  });
+
+  it('sent no 500', () => {
+    expect(hub.serverErrors).toEqual([]);
+  });
+});
