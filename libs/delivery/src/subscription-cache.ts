@@ -44,7 +44,8 @@ export class SubscriptionCache implements OnModuleInit, OnApplicationShutdown {
     this.subscriber.on('ready', () => {
       if (this.loaded) void this.reloadAll();
     });
-    await this.subscriber.subscribe(this.keys.subscriptionsChannel()).catch((error: Error) => this.logger.warn(`cannot subscribe to subscription changes yet: ${error.message}`));
+    // Not awaited: ioredis subscribes once connected; the reload after 'ready' covers what was missed.
+    this.subscriber.subscribe(this.keys.subscriptionsChannel()).catch((error: Error) => this.logger.warn(`cannot subscribe to subscription changes: ${error.message}`));
     await this.reloadAll();
     this.reloadTimer = setInterval(() => void this.reloadAll(), 60_000);
     this.reloadTimer.unref();

@@ -28,11 +28,12 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
     private readonly sessions: McpSessionRegistry,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     this.subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}:mcp-live`, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
-    await this.subscriber.subscribe(this.keys.liveEventsChannel()).catch((error: Error) => this.logger.warn(`live events unavailable yet: ${error.message}`));
+    // Not awaited: with Redis down the gateway still boots (and answers 503); ioredis subscribes once connected.
+    this.subscriber.subscribe(this.keys.liveEventsChannel()).catch((error: Error) => this.logger.warn(`live events unavailable: ${error.message}`));
   }
 
   onApplicationShutdown(): void {
