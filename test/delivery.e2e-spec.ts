@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { DeliveryQueue, SubscriptionsService, deliveryPayload } from '@hub/delivery';
 import { TestHub, startHub, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
 import { BRIDGE_SECRET, admin, ingestBridgeEvent, verifyStandardWebhook } from './utils/delivery-helpers';
@@ -97,7 +98,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     await ingestBridgeEvent(hub, 'presence.update', { id: 'f-2', status: 'online' });
     await ingestBridgeEvent(hub, 'connection.update', { id: 'f-3', status: 'online' });
     await ingestBridgeEvent(hub, 'presence.update', { id: 'f-4', status: 'away' });
-    expect(await waitFor(async () => sink.received.length === 2, 3_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 2, 6_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     expect(sink.received.map((r) => JSON.parse(r.body).data.id)).toEqual(['f-2', 'f-4']);
     const bad = await admin(hub).patch(`/api/v1/subscriptions/${sub.id}`, { filter: [{ path: 'x', op: 'like' }] });
@@ -130,7 +131,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     const replay = await admin(hub).post(`/api/v1/subscriptions/${sub.id}/replay`, { status: 'skipped', since: 0 });
     expect(replay.status).toBe(202);
     expect(replay.body.enqueued).toBe(2);
-    expect(await waitFor(async () => sink.received.length === 3, 3_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 3, 6_000)).toBe(true);
     expect(sink.received.slice(1).map((r) => JSON.parse(r.body).data.id).sort()).toEqual(['g-2', 'g-3']);
   });
 
@@ -148,7 +149,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     sink.reply = () => ({ status: 200 });
     const redrive = await admin(hub).post('/api/v1/dead-letters/redrive', { ids: [dead.id] });
     expect(redrive.body).toMatchObject({ matched: 1, redriven: 1, skipped: [] });
-    expect(await waitFor(async () => sink.received.length === 4, 3_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 4, 6_000)).toBe(true);
     const after = await waitFor(async () => {
       const res = await admin(hub).get(`/api/v1/deliveries/${dead.id}`);
       return res.body.status === 'succeeded' ? res.body : null;
@@ -164,7 +165,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(sub.secret);
     await ingestBridgeEvent(hub, 'message.received', { id: 'rot-1' });
-    expect(await waitFor(async () => sink.received.length === 1, 2_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 1, 5_000)).toBe(true);
     const [req] = sink.received;
     expect(String(req.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(verifyStandardWebhook(rotated.body.secret, req)).toBeTruthy();
@@ -199,11 +200,11 @@ describe('outbound delivery (real worker, real sink)', () => {
   it('replays one stored event on request', async () => {
     const sub = await subscribe({ events: ['whatsapp.message.received'], filter: [{ path: 'id', op: 'equals', value: 'rp-1' }] });
     const eventId = await ingestBridgeEvent(hub, 'message.received', { id: 'rp-1' });
-    expect(await waitFor(async () => sink.received.length === 1, 2_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 1, 5_000)).toBe(true);
     const res = await admin(hub).post(`/api/v1/events/${eventId}/replay`, { subscriptionId: sub.id });
     expect(res.status).toBe(202);
     expect(res.body.data[0]).toMatchObject({ eventId, subscriptionId: sub.id, trigger: 'replay' });
-    expect(await waitFor(async () => sink.received.length === 2, 2_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 2, 5_000)).toBe(true);
     expect(sink.received[1].headers['webhook-id']).toBe(eventId);
   });
 
@@ -223,6 +224,48 @@ describe('outbound delivery (real worker, real sink)', () => {
     expect((await admin(hub).delete(`/api/v1/subscriptions/${first.id}`)).status).toBe(204);
     expect((await admin(hub).get(`/api/v1/subscriptions/${first.id}`)).status).toBe(404);
     expect((await hub.http().get('/api/v1/subscriptions')).status).toBe(401);
+  });
+
+  it('refuses nulls and malformed whsec_ secrets instead of storing them', async () => {
+    const sub = await subscribe({ events: ['nothing.*'] });
+    for (const body of [{ events: null }, { url: null }, { enabled: null }, { headers: null }]) {
+      const res = await admin(hub).patch(`/api/v1/subscriptions/${sub.id}`, body);
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(Object.keys(body)[0]);
+    }
+    const bad = await admin(hub).patch(`/api/v1/subscriptions/${sub.id}`, { secret: 'whsec_not-base64!' });
+    expect(bad.status).toBe(400);
+    expect((await admin(hub).get(`/api/v1/subscriptions/${sub.id}`)).body.events).toEqual(['nothing.*']);
+  });
+
+  it('revokes every older secret when rotating with graceSeconds 0, and never shows old secrets', async () => {
+    const sub = await subscribe({ events: ['whatsapp.message.received'], filter: [{ path: 'id', op: 'equals', value: 'rot-0' }] });
+    const first = await admin(hub).post(`/api/v1/subscriptions/${sub.id}/rotate-secret`, {});
+    expect(first.body.previousSecretsExpireAt).toHaveLength(1);
+    expect(JSON.stringify(first.body)).not.toContain(sub.secret);
+    const second = await admin(hub).post(`/api/v1/subscriptions/${sub.id}/rotate-secret`, { graceSeconds: 0 });
+    expect(second.body.previousSecretsExpireAt).toEqual([]);
+    await ingestBridgeEvent(hub, 'message.received', { id: 'rot-0' });
+    expect(await waitFor(async () => sink.received.length === 1, 5_000)).toBe(true);
+    expect(String(sink.received[0].headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verifyStandardWebhook(second.body.secret, sink.received[0])).toBeTruthy();
+    expect(() => verifyStandardWebhook(first.body.secret, sink.received[0])).toThrow();
+  });
+
+  it('leaves a finished delivery alone when its fan-out runs again (crash recovery)', async () => {
+    const sub = await subscribe({ events: ['whatsapp.message.received'], filter: [{ path: 'id', op: 'equals', value: 'again-1' }] });
+    const eventId = await ingestBridgeEvent(hub, 'message.received', { id: 'again-1' });
+    const done = await waitFor(async () => {
+      const res = await admin(hub).get(`/api/v1/deliveries?eventId=${eventId}&status=succeeded`);
+      return res.body.data[0];
+    }, 3_000);
+    const event = (await admin(hub).get(`/api/v1/events/${eventId}`)).body;
+    const subscription = (await hub.app.get(SubscriptionsService).get(sub.id))!;
+    await hub.app.get(DeliveryQueue).enqueue([{ event, subscription, payload: deliveryPayload(event), trigger: 'fanout' }]);
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await admin(hub).get(`/api/v1/deliveries/${done.id}`);
+    expect(after.body).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+    expect(sink.received).toHaveLength(1);
   });
 
   it('sent no 500 to any client request in this suite', () => {

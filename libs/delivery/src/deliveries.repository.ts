@@ -29,19 +29,29 @@ export class DeliveriesRepository {
     private readonly keys: RedisKeys,
   ) {}
 
-  /** Records new deliveries (status pending) in one transaction; returns nothing. */
+  /**
+   * Records new deliveries (status pending) in one transaction. Field by field with HSETNX, so a
+   * fan-out re-run after a crash leaves records that already moved on (succeeded, retrying) alone.
+   * Indexes older than the records' lifetime are trimmed on the way.
+   */
   async createMany(deliveries: Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     const tx = this.redis.multi();
+    const expired = `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`;
+    const subscriptions = new Set<string>();
     for (const d of deliveries) {
       const score = Date.parse(d.createdAt);
-      tx.hset(this.keys.delivery(d.id), toHash(d));
+      for (const [field, value] of Object.entries(toHash(d))) tx.hsetnx(this.keys.delivery(d.id), field, value);
       tx.expire(this.keys.delivery(d.id), DELIVERY_TTL_SECONDS);
-      tx.zadd(this.keys.deliveriesIndex(), score, d.id);
-      tx.zadd(this.keys.deliveriesOfSubscription(d.subscriptionId), score, d.id);
-      tx.zadd(this.keys.deliveriesOfEvent(d.eventId), score, d.id);
+      tx.zadd(this.keys.deliveriesIndex(), 'NX', score, d.id);
+      tx.zadd(this.keys.deliveriesOfSubscription(d.subscriptionId), 'NX', score, d.id);
+      tx.zadd(this.keys.deliveriesOfEvent(d.eventId), 'NX', score, d.id);
       tx.expire(this.keys.deliveriesOfEvent(d.eventId), DELIVERY_TTL_SECONDS);
+      subscriptions.add(d.subscriptionId);
     }
+    tx.zremrangebyscore(this.keys.deliveriesIndex(), '-inf', expired);
+    tx.zremrangebyscore(this.keys.deadLetters(), '-inf', expired);
+    for (const id of subscriptions) tx.zremrangebyscore(this.keys.deliveriesOfSubscription(id), '-inf', expired);
     await exec(tx);
   }
 
@@ -54,6 +64,7 @@ export class DeliveriesRepository {
       .expire(this.keys.deliveryAttempts(id), DELIVERY_TTL_SECONDS)
       .hset(this.keys.delivery(id), toHash({ ...state, attemptCount: attempt.attempt, updatedAt: attempt.at }));
     if (state.status !== 'retrying') tx.hdel(this.keys.delivery(id), 'nextAttemptAt');
+    if (state.status === 'succeeded') tx.hdel(this.keys.delivery(id), 'lastError', 'deadAt');
     if (options.dead) tx.zadd(this.keys.deadLetters(), Date.parse(attempt.at), id);
     if (options.subscriptionSucceeded) tx.del(this.keys.failingSince(options.subscriptionSucceeded));
     await exec(tx);
@@ -88,6 +99,18 @@ export class DeliveriesRepository {
   /** Dead letters, newest first. */
   async listDead(query: { subscriptionId?: string; limit: number; cursor?: string }): Promise<{ data: Delivery[]; nextCursor: string | null }> {
     return this.page(this.keys.deadLetters(), query, (d) => d.status === 'dead' && (!query.subscriptionId || d.subscriptionId === query.subscriptionId));
+  }
+
+  /** Marks a delivery dead without an attempt (its job failed outside an attempt, e.g. stalled too often). */
+  async markDead(id: string, reason: string): Promise<void> {
+    const now = new Date();
+    await exec(
+      this.redis
+        .multi()
+        .hset(this.keys.delivery(id), toHash({ status: 'dead', lastError: reason, deadAt: now.toISOString(), updatedAt: now.toISOString() }))
+        .hdel(this.keys.delivery(id), 'nextAttemptAt')
+        .zadd(this.keys.deadLetters(), now.getTime(), id),
+    );
   }
 
   async removeDead(ids: string[]): Promise<void> {

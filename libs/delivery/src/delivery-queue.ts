@@ -78,7 +78,7 @@ export class DeliveryQueue {
   /** Re-runs a dead delivery from a fresh attempt budget (its log continues). */
   async redrive(delivery: Delivery, subscription: Subscription, payload: string): Promise<void> {
     await this.queue.remove(delivery.id).catch(() => undefined);
-    await this.deliveries.setStatus(delivery.id, { status: 'pending', url: subscription.url });
+    await this.deliveries.setStatus(delivery.id, { status: 'pending', url: subscription.url, trigger: 'redrive' });
     await this.deliveries.removeDead([delivery.id]);
     const schedule = subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
     await this.queue.add(
@@ -90,7 +90,8 @@ export class DeliveryQueue {
         subscriptionId: subscription.id,
         payload,
         schedule,
-        createdAt: Date.now(),
+        // Retry headers keep counting from the first attempt of the original delivery.
+        createdAt: Date.parse(delivery.createdAt) || Date.now(),
         attemptOffset: delivery.attemptCount,
       } as DeliveryJobData,
       { jobId: delivery.id, attempts: schedule.length + 1, backoff: { type: 'hub' } },

@@ -17,7 +17,8 @@ export const DELIVERY_WORKER_SETTINGS = Symbol('DELIVERY_WORKER_SETTINGS');
 export function configureDeliveryWorker(config: HubConfig): Omit<WorkerOptions, 'connection'> {
   deliveryWorkerOptions.concurrency = config.delivery.concurrency;
   deliveryWorkerOptions.lockDuration = config.delivery.lockMs;
-  // Check for stalled jobs as often as a lock can expire.
+  // Check for stalled jobs as often as a lock can expire, and survive a few crashes in a row.
   deliveryWorkerOptions.stalledInterval = config.delivery.lockMs;
+  deliveryWorkerOptions.maxStalledCount = 3;
   return deliveryWorkerOptions;
 }

@@ -64,7 +64,11 @@ export class DeliveryProcessor extends WorkerHost {
     const result = await this.sender.send(
       subscription,
       { eventId: data.eventId, eventType: data.eventType, payload: data.payload },
-      { retryCount: job.attemptsMade, maxRetries: data.schedule.length, originalTimestamp: Math.floor(data.createdAt / 1000) },
+      {
+        retryCount: job.attemptsMade + (data.attemptOffset ?? 0),
+        maxRetries: data.schedule.length + (data.attemptOffset ?? 0),
+        originalTimestamp: Math.floor(data.createdAt / 1000),
+      },
     );
     const attempt: DeliveryAttempt = {
       attempt: attemptNumber,
@@ -82,6 +86,7 @@ export class DeliveryProcessor extends WorkerHost {
       return { status: result.status, durationMs: result.durationMs };
     }
 
+    if (tripped === 'disable') await this.disable(subscription.id, `circuit breaker tripped ${this.config.delivery.circuit.tripsToDisable} times in a row`);
     const permanent = result.status === 410 || result.errorKind === 'ssrf';
     const last = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (last) {
@@ -97,13 +102,20 @@ export class DeliveryProcessor extends WorkerHost {
       lastError: result.error,
       nextAttemptAt: new Date(Date.now() + delay).toISOString(),
     });
-    if (tripped === 'disable') await this.disable(subscription.id, `circuit breaker tripped ${this.config.delivery.circuit.tripsToDisable} times in a row`);
     throw new RetryableDeliveryError(result.error ?? 'delivery failed', delay);
   }
 
   @OnWorkerEvent('error')
   onError(error: Error): void {
     this.logger.warn(`delivery worker: ${error.message}`);
+  }
+
+  /** A job can fail outside process() (stalled too often after worker crashes): keep its record honest. */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<DeliveryJobData> | undefined, error: Error): Promise<void> {
+    if (!job?.data?.deliveryId || error instanceof UnrecoverableError || error instanceof RetryableDeliveryError) return;
+    if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
+    await this.deliveries.markDead(job.data.deliveryId, `job failed: ${error.message}`).catch(() => undefined);
   }
 
   /** Waits without spending an attempt (BullMQ's manual delay). */

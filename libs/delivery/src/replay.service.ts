@@ -59,7 +59,9 @@ export class ReplayService {
     const status = request.status ?? 'skipped';
     if (!['skipped', 'failed', 'all'].includes(status)) throw new BadRequestException('status must be skipped, failed or all');
     const until = parseTime(request.until, 'until') ?? Date.now();
-    const since = parseTime(request.since, 'since') ?? (subscription.disabledAt ? Date.parse(subscription.disabledAt) : until - 86_400_000);
+    // Skipped events are kept only while they matter (two weeks): by default replay all of them.
+    const defaultSince = status === 'skipped' ? 0 : subscription.disabledAt ? Date.parse(subscription.disabledAt) : until - 86_400_000;
+    const since = parseTime(request.since, 'since') ?? defaultSince;
     if (since > until) throw new BadRequestException('since must not be after until');
     if (!request.dryRun && !subscription.enabled) throw new BadRequestException(`subscription ${subscription.id} is disabled; enable it first`);
 

@@ -84,7 +84,13 @@ export class SubscriptionCache implements OnModuleInit, OnApplicationShutdown {
 
   /** Applies a change made in this process at once (the channel confirms it shortly after). */
   put(subscription: Subscription): void {
-    this.entries.set(subscription.id, { subscription, patterns: subscription.events.map(compileTypeGlob) });
+    try {
+      this.entries.set(subscription.id, { subscription, patterns: subscription.events.map(compileTypeGlob) });
+    } catch (error) {
+      // One unreadable record must not stop deliveries to every other subscription.
+      this.entries.delete(subscription.id);
+      this.logger.error(`subscription ${subscription.id} is unreadable and gets no deliveries: ${(error as Error).message}`);
+    }
   }
 
   get(id: string): Subscription | undefined {

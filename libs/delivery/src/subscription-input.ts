@@ -22,6 +22,8 @@ import { FilterCondition, validateFilter } from './payload-filter';
 
 const RESERVED_HEADERS = /^(host|content-type|content-length|user-agent|idempotency-key|connection|transfer-encoding|webhook-.*|x-webhook-.*)$/i;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+/** What Standard Webhooks libraries decode: whsec_ + base64 of 24-64 bytes. */
+const WHSEC_SECRET = /^whsec_(?:[A-Za-z0-9+/]{4}){8,22}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Fields a client may set on create (url required) or update (all optional). */
 export class SubscriptionInput {
@@ -89,9 +91,14 @@ export function validateSubscriptionInput(input: unknown, mode: 'create' | 'upda
   }
   const value = plainToInstance(SubscriptionInput, input);
   const problems = flatten(validateSync(value, { whitelist: true, forbidNonWhitelisted: true }));
+  // @IsOptional lets null through; a null would be stored and break matching for everyone.
+  for (const [field, v] of Object.entries(input)) if (v === null) problems.push({ field, message: `${field} must not be null (leave it out to keep the current value)` });
+  if (typeof value.secret === 'string' && value.secret.startsWith('whsec_') && !WHSEC_SECRET.test(value.secret)) {
+    problems.push({ field: 'secret', message: 'a whsec_ secret must be whsec_ followed by the base64 of 24 to 64 random bytes (or use a secret without the whsec_ prefix)' });
+  }
   if (mode === 'create' && !value.url) problems.push({ field: 'url', message: 'url is required' });
   if (value.filter !== undefined) problems.push(...validateFilter(value.filter).map((message) => ({ field: 'filter', message })));
-  if (value.headers !== undefined && typeof value.headers === 'object') {
+  if (value.headers !== undefined && value.headers !== null && typeof value.headers === 'object') {
     const entries = Object.entries(value.headers);
     if (entries.length > 20) problems.push({ field: 'headers', message: 'headers may hold at most 20 entries' });
     for (const [name, v] of entries) {

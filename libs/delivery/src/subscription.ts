@@ -45,3 +45,12 @@ export function signingSecrets(subscription: Subscription, now: number = Date.no
 export function subscriptionMatches(subscription: Subscription, event: DomainEvent): boolean {
   return subscription.events.some((p) => compileTypeGlob(p).test(event.type)) && matchesFilter(subscription.filter, event.data);
 }
+
+/** What rotate-secret shows: the new secret, and when the previous ones stop signing (never the old secrets). */
+export function rotatedView(subscription: Subscription): PublicSubscription & { secret: string; previousSecretsExpireAt: string[] } {
+  return {
+    ...toPublicSubscription(subscription),
+    secret: subscription.secret,
+    previousSecretsExpireAt: (subscription.previousSecrets ?? []).map((p) => p.expiresAt),
+  };
+}

@@ -47,7 +47,7 @@ export class SubscriptionsRepository {
       .multi()
       .hdel(this.keys.subscriptions(), subscription.id)
       .hdel(this.keys.subscriptionUrls(), subscription.url)
-      .del(this.keys.failingSince(subscription.id), this.keys.skippedEvents(subscription.id))
+      .del(this.keys.failingSince(subscription.id), this.keys.skippedEvents(subscription.id), this.keys.deliveriesOfSubscription(subscription.id))
       .publish(this.keys.subscriptionsChannel(), subscription.id);
     await exec(tx);
   }

@@ -12,7 +12,7 @@ export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 export interface UpsertResult {
   /** True when the URL was new. */
   created: boolean;
-  /** The subscription with its secret (shown on create, and on an upsert that set a secret). */
+  /** The subscription with its secret; callers show the secret only when `created`. */
   subscription: Subscription;
 }
 
@@ -125,10 +125,14 @@ export class SubscriptionsService {
     if (problems.length) throw invalid(problems);
     const current = await this.get(id);
     const now = Date.now();
-    const previous = [
-      ...(grace > 0 ? [{ secret: current.secret, expiresAt: new Date(now + grace * 1000).toISOString() }] : []),
-      ...(current.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now),
-    ].slice(0, 10);
+    // graceSeconds 0 revokes every older secret at once (a leaked one can be cut off).
+    const previous =
+      grace === 0
+        ? []
+        : [
+            { secret: current.secret, expiresAt: new Date(now + grace * 1000).toISOString() },
+            ...(current.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now),
+          ].slice(0, 10);
     const next: Subscription = {
       ...current,
       secret: (options.secret as string | undefined) ?? generateWebhookSecret(),

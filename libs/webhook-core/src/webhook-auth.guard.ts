@@ -51,12 +51,13 @@ export class WebhookAuthGuard implements CanActivate {
         }`,
       );
     }
-    const verification = adapter.verify({
-      route,
-      rawBody: req.rawBody ?? Buffer.alloc(0),
-      headers: req.headers,
-      query: req.query ?? {},
-    });
+    let verification;
+    try {
+      verification = adapter.verify({ route, rawBody: req.rawBody ?? Buffer.alloc(0), headers: req.headers, query: req.query ?? {} });
+    } catch {
+      // Adapters must not throw on client input; if one ever does, the sender still gets a 401, not a 500.
+      verification = { ok: false as const, reason: 'could not verify the request' };
+    }
     if (!verification.ok) throw new UnauthorizedException(verification.reason);
     req.hubVerification = verification;
     return true;

@@ -7,6 +7,7 @@ import {
   ReplayService,
   Subscription,
   SubscriptionsService,
+  rotatedView,
   TestDeliveryResult,
   TestDeliveryService,
   toPublicSubscription,
@@ -74,11 +75,14 @@ export class SubscriptionsController {
     return toPublicSubscription(await this.subscriptions.setEnabled(id, false, reason));
   }
 
-  /** New secret (given or generated); the old one keeps signing for `graceSeconds` (default 24 h). */
+  /**
+   * New secret (given or generated); the old one keeps signing for `graceSeconds` (default 24 h;
+   * 0 revokes every older secret now). Answers the new secret, and only when the old ones expire.
+   */
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  rotate(@Param('id') id: string, @Body() body: { secret?: unknown; graceSeconds?: unknown } = {}): Promise<Subscription> {
-    return this.subscriptions.rotateSecret(id, body ?? {});
+  async rotate(@Param('id') id: string, @Body() body: { secret?: unknown; graceSeconds?: unknown } = {}) {
+    return rotatedView(await this.subscriptions.rotateSecret(id, body ?? {}));
   }
 
   /** Sends a signed `webhook.test` event now and reports status, latency and the response snippet. */

@@ -9,6 +9,7 @@ import {
   ReplayService,
   SubscriptionsService,
   TestDeliveryService,
+  rotatedView,
   toPublicSubscription,
 } from '@hub/delivery';
 import { EVENT_ID_PATTERN, EventsRepository, TYPE_GLOB_PATTERN, compileTypeGlob } from '@hub/store';
@@ -180,7 +181,7 @@ export class HubTools {
     server.registerTool(
       'rotate_webhook_secret',
       { description: 'Give a webhook a new signing secret (generated unless given). The old one keeps signing too for graceSeconds (default 86400).', inputSchema: { id: subscriptionId, secret: z.string().min(8).max(256).optional(), graceSeconds: z.number().int().min(0).max(604_800).optional() } },
-      ({ id, secret, graceSeconds }) => run(async () => this.subscriptions.rotateSecret(id, { secret, graceSeconds })),
+      ({ id, secret, graceSeconds }) => run(async () => rotatedView(await this.subscriptions.rotateSecret(id, { secret, graceSeconds }))),
     );
 
     server.registerTool(
