@@ -29,6 +29,17 @@ function flatten(errors: ValidationError[], parent = ''): { field: string; messa
   });
 }
 
+/** BullMQ's root connection and queue prefix, shared by the hub process and the stdio MCP server. */
+export function bullRootModule(): DynamicModule {
+  return BullModule.forRootAsync({
+    inject: [HubConfig, RedisKeys],
+    useFactory: (hub: HubConfig, keys: RedisKeys) => ({
+      connection: { url: hub.redisUrl, connectionName: `${hub.prefix}:queue` },
+      prefix: keys.queuePrefix(),
+    }),
+  });
+}
+
 /**
  * One process of the hub. HUB_ROLE picks the halves: `gateway` (HTTP ingress and APIs), `worker`
  * (stream consumer) or `all`. Health is served in every role.
@@ -42,13 +53,7 @@ export class HubModule {
         HubConfigModule.forRoot(config),
         LoggingModule,
         StoreModule,
-        BullModule.forRootAsync({
-          inject: [HubConfig, RedisKeys],
-          useFactory: (hub: HubConfig, keys: RedisKeys) => ({
-            connection: { url: hub.redisUrl, connectionName: `${hub.prefix}:queue` },
-            prefix: keys.queuePrefix(),
-          }),
-        }),
+        bullRootModule(),
         WebhookCoreModule,
         HealthModule,
         ...(config.runsGateway ? [GatewayModule] : []),

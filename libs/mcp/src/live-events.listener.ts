@@ -44,6 +44,10 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
     this.extraSessions.add(session);
   }
 
+  detach(session: McpSession): void {
+    this.extraSessions.delete(session);
+  }
+
   /** Resolves with the first event that matches, or null after timeoutMs. */
   waitFor(matches: (event: DomainEvent) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<DomainEvent | null> {
     return new Promise((resolve) => {
