@@ -18,7 +18,7 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
   let mcp: ConnectedClient;
 
   beforeAll(async () => {
-    hub = await startHub('mcp', { WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true' });
+    hub = await startHub('mcp', { WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true', DIGITAL_SAMBA_WEBHOOK_TOKEN: 'ds-token-for-mcp-test' });
     sink = await new HttpSink().start();
     mcp = await connectMcp(hub);
   });
@@ -90,6 +90,14 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     const read = await mcp.client.readResource({ uri: 'hub://events/whatsapp' });
     expect(JSON.parse((read.contents[0] as { text: string }).text)[0].id).toBe(unwanted);
     await mcp.client.callTool({ name: 'subscribe_events', arguments: { patterns: ['*'] } });
+  });
+
+  it("sends the Digital Samba seed's digitalsambaEvent notification for Digital Samba events", async () => {
+    const body = JSON.stringify({ eventType: 'participant_joined', sessionId: 's-1', roomId: 'r-1', timestamp: 1675790387, data: { participantId: 'p-9', name: 'Ada' } });
+    const res = await hub.http().post('/webhooks/digitalsamba').set('Content-Type', 'application/json').set('Authorization', 'Bearer ds-token-for-mcp-test').send(body);
+    expect(res.status).toBe(202);
+    const note = await waitFor(async () => mcp.custom.find((n) => n.method === 'digitalsambaEvent'), 2_000, 10);
+    expect(note?.params).toMatchObject({ event: 'participant_joined', timestamp: '2023-02-07T17:19:47.000Z', data: { roomId: 'r-1', participantId: 'p-9', data: { name: 'Ada' } } });
   });
 
   it('pulls events with list_events since a time', async () => {
