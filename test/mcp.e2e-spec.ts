@@ -125,7 +125,10 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     const url = mcpUrl(hub);
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    expect((await fetch(url, { method: 'POST', headers, body: JSON.stringify(init) })).status).toBe(401);
+    const missing = await fetch(url, { method: 'POST', headers, body: JSON.stringify(init) });
+    expect(missing.status).toBe(401);
+    // Refusals are JSON-RPC error bodies too, so a client can show why.
+    expect(await missing.json()).toEqual({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('missing bearer token') }, id: null });
     expect((await fetch(url, { method: 'POST', headers: { ...headers, authorization: 'Bearer wrong-token-wrong-token' }, body: JSON.stringify(init) })).status).toBe(401);
     const unknown = await fetch(url, {
       method: 'POST',
@@ -136,6 +139,7 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     expect(await unknown.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32001 } });
     const evil = await fetch(url, { method: 'POST', headers: { ...headers, authorization: 'Bearer test-admin-token-0123456789abcdef', origin: 'https://evil.example' }, body: JSON.stringify(init) });
     expect(evil.status).toBe(403);
+    expect(await evil.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('Origin') }, id: null });
   });
 
   it('sent no 500', () => {

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Inject, Logger, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Logger, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Request, Response } from 'express';
@@ -6,6 +6,7 @@ import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { McpAccessGuard } from './mcp-access.guard';
+import { McpErrorFilter } from './mcp-error.filter';
 import { McpServerFactory } from './mcp-server.factory';
 import { McpSession } from './mcp-session';
 import { McpSessionRegistry } from './mcp-session.registry';
@@ -14,6 +15,7 @@ import { RedisEventStore } from './redis-event-store';
 /** Streamable HTTP at /mcp: POST (requests), GET (the notification stream), DELETE (end a session). */
 @Controller('mcp')
 @UseGuards(McpAccessGuard)
+@UseFilters(McpErrorFilter)
 export class McpController {
   private readonly logger = new Logger(McpController.name);
 
