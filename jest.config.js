@@ -10,7 +10,9 @@ const common = { rootDir: __dirname, modulePathIgnorePatterns: ['<rootDir>/dist'
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 30000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
+  // Global, not per project: jest ignores testTimeout inside a project entry.
+  testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -1,10 +1,10 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HubConfig } from '@hub/config';
 import { McpSession } from './mcp-session';
 
 /** Sessions of this gateway process; expired after MCP_SESSION_IDLE_MS without requests or an open stream. */
 @Injectable()
-export class McpSessionRegistry implements OnModuleInit, OnApplicationShutdown {
+export class McpSessionRegistry implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(McpSessionRegistry.name);
   private readonly sessions = new Map<string, McpSession>();
   private sweeper?: NodeJS.Timeout;
@@ -16,7 +16,7 @@ export class McpSessionRegistry implements OnModuleInit, OnApplicationShutdown {
     this.sweeper.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
     await Promise.all([...this.sessions.values()].map((s) => this.close(s)));
   }
@@ -40,6 +40,8 @@ export class McpSessionRegistry implements OnModuleInit, OnApplicationShutdown {
   async close(session: McpSession): Promise<void> {
     this.sessions.delete(session.id);
     await session.server.close().catch(() => undefined);
+    // An ended session cannot be resumed: drop its stored messages now instead of at their TTL.
+    await session.eventStore?.clear().catch(() => undefined);
   }
 
   private async sweep(): Promise<void> {

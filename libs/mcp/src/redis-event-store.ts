@@ -14,6 +14,9 @@ const STREAM_TTL_SECONDS = 3_600;
  * what the SDK's example store gets wrong for `_GET_stream`.
  */
 export class RedisEventStore implements EventStore {
+  /** Streams this session wrote, so ending the session can drop them. */
+  readonly streamIds = new Set<string>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -22,6 +25,7 @@ export class RedisEventStore implements EventStore {
 
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     const key = this.keys.mcpStream(this.sessionId, streamId);
+    this.streamIds.add(streamId);
     const [[error, entryId]] = (await this.redis
       .multi()
       .xadd(key, 'MAXLEN', '~', MAX_MESSAGES_PER_STREAM, '*', 'm', JSON.stringify(message))
@@ -47,8 +51,8 @@ export class RedisEventStore implements EventStore {
   }
 
   /** Drops the session's streams (on DELETE or idle expiry). */
-  async clear(streamIds: Iterable<string>): Promise<void> {
-    const keys = [...streamIds].map((s) => this.keys.mcpStream(this.sessionId, s));
+  async clear(): Promise<void> {
+    const keys = [...this.streamIds].map((s) => this.keys.mcpStream(this.sessionId, s));
     if (keys.length) await this.redis.del(...keys);
   }
 }
