@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
-import { Delivery, DeliveryAttempt, DeliveryStatus } from './delivery';
+import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus } from './delivery';
 import { exec } from './subscriptions.repository';
 
 /** Attempts kept per delivery (the newest). */
@@ -77,6 +77,13 @@ export class DeliveriesRepository {
   async get(id: string): Promise<Delivery | null> {
     const hash = await this.redis.hgetall(this.keys.delivery(id));
     return Object.keys(hash).length ? fromHash(hash) : null;
+  }
+
+  /** One delivery with its attempts log, or null for an unknown or malformed id. */
+  async getWithAttempts(id: string): Promise<(Delivery & { attempts: DeliveryAttempt[] }) | null> {
+    if (!DELIVERY_ID_PATTERN.test(id)) return null;
+    const [delivery, attempts] = await Promise.all([this.get(id), this.attempts(id)]);
+    return delivery ? { ...delivery, attempts } : null;
   }
 
   async attempts(id: string): Promise<DeliveryAttempt[]> {

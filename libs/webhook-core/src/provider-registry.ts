@@ -32,4 +32,11 @@ export class ProviderRegistry implements OnModuleInit {
   all(): ProviderAdapter[] {
     return [...this.adapters.values()];
   }
+
+  /** Every known event type with its source, optionally of one source (REST and MCP list the same). */
+  eventTypes(source?: string): { source: string; type: string; description: string }[] {
+    return this.all()
+      .filter((adapter) => !source || adapter.source === source)
+      .flatMap((adapter) => adapter.eventTypes().map((t) => ({ source: adapter.source, ...t })));
+  }
 }

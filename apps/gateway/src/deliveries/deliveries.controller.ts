@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { DELIVERY_ID_PATTERN, DeadLettersService, DeliveriesRepository, Delivery, DeliveryAttempt, RedriveRequest, RedriveResult } from '@hub/delivery';
+import { DeadLettersService, DeliveriesRepository, Delivery, DeliveryAttempt, RedriveRequest, RedriveResult } from '@hub/delivery';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { ListDeadLettersQuery, ListDeliveriesQuery } from './list-deliveries.query';
 
@@ -17,9 +17,9 @@ export class DeliveriesController {
   /** One delivery with its `attempts`: time, status code, duration, first 4 KiB of the response, error kind. */
   @Get(':id')
   async get(@Param('id') id: string): Promise<Delivery & { attempts: DeliveryAttempt[] }> {
-    const delivery = DELIVERY_ID_PATTERN.test(id) ? await this.deliveries.get(id) : null;
+    const delivery = await this.deliveries.getWithAttempts(id);
     if (!delivery) throw new NotFoundException(`delivery ${JSON.stringify(id.slice(0, 80))} not found`);
-    return { ...delivery, attempts: await this.deliveries.attempts(id) };
+    return delivery;
   }
 }
 

@@ -1,7 +1,7 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { PageQuery } from '../page.query';
 
-export class ListDeliveriesQuery {
+export class ListDeliveriesQuery extends PageQuery {
   @IsOptional()
   @Matches(/^sub_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'subscriptionId must be a subscription id (sub_...)' })
   subscriptionId?: string;
@@ -14,29 +14,17 @@ export class ListDeliveriesQuery {
   @IsIn(['pending', 'retrying', 'succeeded', 'dead', 'cancelled'])
   status?: 'pending' | 'retrying' | 'succeeded' | 'dead' | 'cancelled';
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(500)
-  limit?: number;
 
   @IsOptional()
   @Matches(/^\d{1,16}-dlv_[0-9A-Za-z_]{1,80}$/, { message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;
 }
 
-export class ListDeadLettersQuery {
+export class ListDeadLettersQuery extends PageQuery {
   @IsOptional()
   @Matches(/^sub_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'subscriptionId must be a subscription id (sub_...)' })
   subscriptionId?: string;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(500)
-  limit?: number;
 
   @IsOptional()
   @Matches(/^\d{1,16}-dlv_[0-9A-Za-z_]{1,80}$/, { message: 'cursor must be a nextCursor value from a previous page' })

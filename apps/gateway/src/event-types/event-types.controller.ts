@@ -23,10 +23,6 @@ export class EventTypesController {
 
   @Get()
   list(@Query() query: ListEventTypesQuery): { data: EventTypeEntry[]; nextCursor: null } {
-    const data = this.registry
-      .all()
-      .filter((adapter) => !query.source || adapter.source === query.source)
-      .flatMap((adapter) => adapter.eventTypes().map((t) => ({ source: adapter.source, ...t })));
-    return { data, nextCursor: null };
+    return { data: this.registry.eventTypes(query.source), nextCursor: null };
   }
 }

@@ -1,8 +1,9 @@
-import { Transform, Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsISO8601, IsOptional, Matches } from 'class-validator';
 import { TYPE_GLOB_PATTERN } from '@hub/store';
+import { PageQuery } from '../page.query';
 
-export class ListEventsQuery {
+export class ListEventsQuery extends PageQuery {
   /** Only events of this source (`whatsapp`, `digitalsamba`, ...). */
   @IsOptional()
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'source must be a source name such as "whatsapp"' })
@@ -19,12 +20,6 @@ export class ListEventsQuery {
   @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date or unix milliseconds' })
   since?: string;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(500)
-  limit?: number;
 
   /** `nextCursor` of the previous page. */
   @IsOptional()

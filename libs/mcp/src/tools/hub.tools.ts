@@ -4,7 +4,6 @@ import { z } from 'zod';
 import {
   DeadLettersService,
   DeliveriesRepository,
-  DELIVERY_ID_PATTERN,
   HubStatsService,
   ReplayService,
   SubscriptionsService,
@@ -63,13 +62,7 @@ export class HubTools {
     server.registerTool(
       'list_event_types',
       { description: 'List every known event type (e.g. "whatsapp.message.received") with a one-line description, optionally for one source. Use these names in filters and webhook patterns.', inputSchema: { source: source.optional() } },
-      ({ source: wanted }) =>
-        run(async () => ({
-          eventTypes: this.registry
-            .all()
-            .filter((a) => !wanted || a.source === wanted)
-            .flatMap((a) => a.eventTypes().map((t) => ({ source: a.source, ...t }))),
-        })),
+      ({ source: wanted }) => run(async () => ({ eventTypes: this.registry.eventTypes(wanted) })),
     );
 
     server.registerTool(
@@ -204,9 +197,9 @@ export class HubTools {
       { description: 'Get one delivery with its attempts: time, status code, duration, start of the response, error kind (dns, connect, tls, timeout, http, ssrf).', inputSchema: { id: z.string().describe('Delivery id, "dlv_..."') } },
       ({ id }) =>
         run(async () => {
-          const delivery = DELIVERY_ID_PATTERN.test(id) ? await this.deliveries.get(id) : null;
+          const delivery = await this.deliveries.getWithAttempts(id);
           if (!delivery) throw new ToolInputError(`delivery ${id} not found`);
-          return { ...delivery, attempts: await this.deliveries.attempts(id) };
+          return delivery;
         }),
     );
 
