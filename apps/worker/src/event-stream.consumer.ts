@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
-import { REDIS_CLIENT, RedisKeys, StreamEntry, entryToStreamEntry } from '@hub/store';
+import { REDIS_CLIENT, RedisKeys, StreamEntry, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
 import { STREAM_EVENT_HANDLERS, StreamEventHandler } from './stream-event-handler';
 
 export const FANOUT_GROUP = 'fanout';
@@ -152,6 +152,9 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       await this.runHandlers(entries);
       await this.ack(entries);
     } catch (error) {
+      // The store being down is nobody's poison: leave the batch pending and back off (the run loop
+      // waits), so no event is dead-lettered for an outage.
+      if (isRedisUnavailableError(error)) throw error;
       // One bad event must not hold back its batch: retry one by one, ack what succeeds.
       this.stats.failedBatches++;
       this.logger.warn(`handlers failed for a batch of ${entries.length}: ${(error as Error).message}; retrying one by one`);
