@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { BadRequestException, DynamicModule, Module, ValidationError, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { HubConfig, HubConfigModule } from '@hub/config';
-import { HealthModule, LoggingModule } from '@hub/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@hub/observability';
 import { RedisKeys, StoreModule } from '@hub/store';
 import { WebhookCoreModule } from '@hub/webhook-core';
 import { WorkerModule } from '../../worker/src/worker.module';
@@ -56,6 +56,7 @@ export class HubModule {
         bullRootModule(),
         WebhookCoreModule,
         HealthModule,
+        MetricsModule,
         ...(config.runsGateway ? [GatewayModule] : []),
         ...(config.runsWorker ? [WorkerModule] : []),
       ],

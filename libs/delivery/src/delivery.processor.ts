@@ -1,5 +1,6 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { HubMetrics } from '@hub/observability';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { HubConfig } from '@hub/config';
 import { CircuitBreaker } from './circuit-breaker';
@@ -35,6 +36,7 @@ export class DeliveryProcessor extends WorkerHost {
     private readonly throttle: DeliveryThrottle,
     // Injected so the options are filled from config before the Worker is created.
     @Inject(DELIVERY_WORKER_SETTINGS) _settings: unknown,
+    @Optional() private readonly metrics?: HubMetrics,
   ) {
     super();
     this.breaker = new CircuitBreaker(config.delivery.circuit);
@@ -80,9 +82,11 @@ export class DeliveryProcessor extends WorkerHost {
       ...(result.errorKind ? { errorKind: result.errorKind, error: result.error } : {}),
     };
     const tripped = this.breaker.record(subscription.id, result.ok);
+    this.metrics?.deliveryDuration.observe(result.durationMs / 1000);
 
     if (result.ok) {
       await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'succeeded', lastStatusCode: result.status }, { subscriptionSucceeded: subscription.id });
+      this.metrics?.deliveryAttempts.inc({ result: 'succeeded', error_kind: 'none' });
       return { status: result.status, durationMs: result.durationMs };
     }
 
@@ -91,6 +95,7 @@ export class DeliveryProcessor extends WorkerHost {
     const last = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (last) {
       await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'dead', lastStatusCode: result.status, lastError: result.error, deadAt: attempt.at }, { dead: true });
+      this.metrics?.deliveryAttempts.inc({ result: 'dead', error_kind: result.errorKind ?? 'other' });
       await this.afterExhausted(subscription.id, result);
       throw new UnrecoverableError(result.error ?? 'delivery failed');
     }
@@ -102,6 +107,7 @@ export class DeliveryProcessor extends WorkerHost {
       lastError: result.error,
       nextAttemptAt: new Date(Date.now() + delay).toISOString(),
     });
+    this.metrics?.deliveryAttempts.inc({ result: 'retrying', error_kind: result.errorKind ?? 'other' });
     throw new RetryableDeliveryError(result.error ?? 'delivery failed', delay);
   }
 

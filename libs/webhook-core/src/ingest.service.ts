@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable, Optional } from '@nestjs/common';
+import { HubMetrics } from '@hub/observability';
 import { DomainEvent, EventsRepository, IngressStatsRepository, PendingEvent, newEventId } from '@hub/store';
 import { InboundRequest, IngestReply } from './provider-adapter';
 import { ProviderRegistry } from './provider-registry';
@@ -16,7 +17,14 @@ export class IngestService {
     private readonly registry: ProviderRegistry,
     private readonly events: EventsRepository,
     private readonly stats: IngressStatsRepository,
+    @Optional() private readonly metrics?: HubMetrics,
   ) {}
+
+  /** Counts a refused request (Redis counters for the stats views, Prometheus for scraping). */
+  recordRejected(source: string): void {
+    this.stats.recordRejected(source);
+    this.metrics?.ingressRequests.inc({ source, outcome: 'rejected' });
+  }
 
   async ingest(source: string, route: string, req: WebhookHttpRequest): Promise<IngestReply> {
     const verification = req.hubVerification;
@@ -31,7 +39,7 @@ export class IngestService {
       normalized = adapter.normalize(body, inbound);
     } catch (error) {
       if (error instanceof PayloadValidationError) {
-        this.stats.recordRejected(source);
+        this.recordRejected(source);
         throw new BadRequestException({ message: error.message, errors: error.errors });
       }
       throw error;
@@ -56,6 +64,8 @@ export class IngestService {
     const accepted = outcomes.filter((o) => o.status === 'accepted').map((o) => o.id);
     const duplicates = outcomes.filter((o) => o.status === 'duplicate').map((o) => o.id);
     const outcome = { accepted, duplicates };
+    this.metrics?.ingressRequests.inc({ source, outcome: accepted.length > 0 ? 'accepted' : 'duplicate' });
+    if (accepted.length > 0) this.metrics?.eventsStored.inc({ source }, accepted.length);
     let reply: IngestReply;
     if (accepted.length === 0 && duplicates.length > 0) {
       reply = { status: 200, body: { duplicate: true, id: duplicates[0], ids: duplicates }, outcome };
@@ -67,13 +77,13 @@ export class IngestService {
 
   private parseJson(source: string, rawBody: Buffer): unknown {
     if (rawBody.length === 0) {
-      this.stats.recordRejected(source);
+      this.recordRejected(source);
       throw new BadRequestException('invalid JSON: the request body is empty');
     }
     try {
       return JSON.parse(rawBody.toString('utf8'));
     } catch (error) {
-      this.stats.recordRejected(source);
+      this.recordRejected(source);
       throw new BadRequestException(`invalid JSON: ${(error as Error).message}`);
     }
   }

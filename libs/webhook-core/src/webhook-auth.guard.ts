@@ -7,7 +7,7 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IngressStatsRepository } from '@hub/store';
+import { IngestService } from './ingest.service';
 import { ProviderRegistry } from './provider-registry';
 import { WEBHOOK_ROUTE, WEBHOOK_SOURCE, WebhookHttpRequest } from './webhook-request';
 
@@ -22,7 +22,7 @@ export class WebhookAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: ProviderRegistry,
-    private readonly stats: IngressStatsRepository,
+    private readonly ingest: IngestService,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -30,7 +30,7 @@ export class WebhookAuthGuard implements CanActivate {
     try {
       return this.check(source, context);
     } catch (error) {
-      this.stats.recordRejected(source);
+      this.ingest.recordRejected(source);
       throw error;
     }
   }

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The hub's Prometheus metrics, one registry per app (tests run several apps in one process).
+ * Increments are in-process and cheap; nothing here touches Redis on a hot path.
+ */
+@Injectable()
+export class HubMetrics {
+  readonly registry = new Registry();
+
+  /** Ingress requests by source and outcome (accepted, duplicate, rejected). */
+  readonly ingressRequests = new Counter({
+    name: 'hub_ingress_requests_total',
+    help: 'Webhook requests received, by source and outcome (accepted, duplicate, rejected).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Events stored, by source. */
+  readonly eventsStored = new Counter({
+    name: 'hub_events_stored_total',
+    help: 'Events stored after verification and dedupe, by source.',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  /** Delivery attempts by result (succeeded, retrying, dead) and error kind. */
+  readonly deliveryAttempts = new Counter({
+    name: 'hub_delivery_attempts_total',
+    help: 'Outbound delivery attempts, by result (succeeded, retrying, dead) and error kind (none, http, timeout, connect, dns, tls, ssrf, other).',
+    labelNames: ['result', 'error_kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryDuration = new Histogram({
+    name: 'hub_delivery_duration_seconds',
+    help: 'Time of one outbound delivery attempt, request to response.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'hub_process_' });
+  }
+}
