@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { HubConfig } from '@hub/config';
 import { registerBodyParsers } from './body-parsers';
 import { HubModule } from './hub.module';
+import { mountQueueDashboard } from './queue-dashboard';
 
 /**
  * Builds the hub application for a validated config. The one place that knows the HTTP adapter:
@@ -17,6 +18,7 @@ export async function createHubApp(config: HubConfig): Promise<NestExpressApplic
   });
   app.useLogger(app.get(Logger));
   registerBodyParsers(app, config.maxBodyBytes);
+  if (config.runsGateway) mountQueueDashboard(app, config);
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
   app.enableShutdownHooks();
