@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { HubConfig } from '@hub/config';
 import { registerBodyParsers } from './body-parsers';
 import { HubModule } from './hub.module';
+import { mountOpenApi } from './openapi';
 import { mountQueueDashboard } from './queue-dashboard';
 
 /**
@@ -18,7 +19,10 @@ export async function createHubApp(config: HubConfig): Promise<NestExpressApplic
   });
   app.useLogger(app.get(Logger));
   registerBodyParsers(app, config.maxBodyBytes);
-  if (config.runsGateway) mountQueueDashboard(app, config);
+  if (config.runsGateway) {
+    mountQueueDashboard(app, config);
+    mountOpenApi(app);
+  }
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
   app.enableShutdownHooks();

@@ -1,9 +1,12 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { DeadLettersService, DeliveriesRepository, Delivery, DeliveryAttempt, RedriveRequest, RedriveResult } from '@hub/delivery';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { ListDeadLettersQuery, ListDeliveriesQuery } from './list-deliveries.query';
 
 /** Deliveries with their attempt logs (bearer HUB_ADMIN_TOKEN). */
+@ApiTags('deliveries')
+@ApiBearerAuth()
 @Controller('api/v1/deliveries')
 @UseGuards(AdminTokenGuard)
 export class DeliveriesController {
@@ -24,6 +27,8 @@ export class DeliveriesController {
 }
 
 /** Deliveries that exhausted their retries (bearer HUB_ADMIN_TOKEN). */
+@ApiTags('deliveries')
+@ApiBearerAuth()
 @Controller('api/v1/dead-letters')
 @UseGuards(AdminTokenGuard)
 export class DeadLettersController {

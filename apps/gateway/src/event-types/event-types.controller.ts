@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { IsOptional, Matches } from 'class-validator';
 import { ProviderRegistry } from '@hub/webhook-core';
@@ -16,6 +17,8 @@ export interface EventTypeEntry {
 }
 
 /** Every event type each provider knows, from the adapters' own registries (bearer HUB_ADMIN_TOKEN). */
+@ApiTags('events')
+@ApiBearerAuth()
 @Controller('api/v1/event-types')
 @UseGuards(AdminTokenGuard)
 export class EventTypesController {

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { Delivery, ReplayService } from '@hub/delivery';
 import { DomainEvent, EVENT_ID_PATTERN, EventPage, EventsRepository } from '@hub/store';
@@ -5,6 +6,8 @@ import { AdminTokenGuard } from '../auth/admin-token.guard';
 import { ListEventsQuery } from './list-events.query';
 
 /** Read API over stored events (bearer HUB_ADMIN_TOKEN). */
+@ApiTags('events')
+@ApiBearerAuth()
 @Controller('api/v1/events')
 @UseGuards(AdminTokenGuard)
 export class EventsController {

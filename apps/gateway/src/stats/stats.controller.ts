@@ -1,8 +1,11 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { HubStats, HubStatsService } from '@hub/delivery';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 
 /** Ingress per source (24 h), stored events, subscriptions and delivery queue counts (bearer HUB_ADMIN_TOKEN). */
+@ApiTags('stats')
+@ApiBearerAuth()
 @Controller('api/v1/stats')
 @UseGuards(AdminTokenGuard)
 export class StatsController {

@@ -1,3 +1,4 @@
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
 import {
   DeliveriesRepository,
@@ -16,6 +17,8 @@ import { StatusSettable } from '@hub/webhook-core';
 import { AdminTokenGuard } from '../auth/admin-token.guard';
 
 /** Webhook endpoints (subscriptions): CRUD, enable/disable, secret rotation, test and replay (bearer HUB_ADMIN_TOKEN). */
+@ApiTags('subscriptions')
+@ApiBearerAuth()
 @Controller('api/v1/subscriptions')
 @UseGuards(AdminTokenGuard)
 export class SubscriptionsController {
