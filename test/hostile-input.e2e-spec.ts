@@ -1,0 +1,60 @@
+import { ADMIN_TOKEN, TestHub, startHub } from './utils/hub-test-app';
+
+/**
+ * Whatever a client sends, the answer is a clear 4xx (or a normal 2xx), never a 500: odd bodies,
+ * types, ids and headers against every ingress route and the ops API.
+ */
+describe('hostile input never causes a 500', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startHub('hostile', {
+      WHATSAPP_APP_SECRET: 'x'.repeat(20), WHATSAPP_WEBHOOK_SECRET: 'y'.repeat(20), DIGITAL_SAMBA_WEBHOOK_TOKEN: 'z'.repeat(20),
+      MAKE_COM_API_KEY: 'k'.repeat(20), TAVUS_WEBHOOK_TOKEN: 't'.repeat(20), CCTELEGRAM_WEBHOOK_SECRET: 'c'.repeat(20),
+      TELEGRAM_SECRET_TOKEN: 'tg_token_123', MAX_BODY_BYTES: '65536',
+    });
+  });
+  afterAll(() => hub.close());
+
+  const ingress = ['/webhooks/whatsapp', '/webhooks/digitalsamba', '/api/webhook/make.com/chatgpt-clients', '/api/tavus/webhook?t=tttttttttttttttttttt', '/webhook/events', '/webhook/responses', '/webhook/health', '/webhooks/telegram'];
+  const bodies: [string, string][] = [
+    ['application/json', '[]'], ['application/json', '"text"'], ['application/json', '42'], ['application/json', 'null'],
+    ['application/json', '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}'],
+    ['application/json', '['.repeat(5000) + ']'.repeat(5000)], ['application/json', '{"a":"\\ud800"}'],
+    ['application/json; charset=latin1', '{}'], ['application/json', '\u0000\u0001'], ['text/plain', ''], ['application/json', ''],
+    ['application/xml', '<x/>'], ['multipart/form-data; boundary=x', '--x--'],
+  ];
+
+  it('answers every odd ingress request with a 4xx', async () => {
+    for (const path of ingress) {
+      for (const [type, body] of bodies) {
+        const res = await hub.http().post(path).set('Content-Type', type).set('X-Hub-Signature-256', 'sha256=zz').set('Authorization', 'Bearer ' + 'z'.repeat(20)).send(body);
+        if (res.status >= 500) throw new Error(`${path} ${type} ${body.slice(0, 40)} -> ${res.status} ${JSON.stringify(res.body)}`);
+      }
+      const long = await hub.http().post(path).set('Content-Type', 'application/json').set('X-Webhook-Signature', 'a'.repeat(8000)).send('{}');
+      expect(long.status).toBeLessThan(500);
+    }
+  });
+
+  it('answers odd ops API requests with a 4xx', async () => {
+    const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+    const requests: [string, string, unknown][] = [
+      ['post', '/api/v1/subscriptions', []], ['post', '/api/v1/subscriptions', 'x'], ['post', '/api/v1/subscriptions', { url: 'http://x', events: 'whatsapp.*' }],
+      ['post', '/api/v1/subscriptions', { url: 'http://x', filter: 'nope', retrySchedule: [-1], rateLimitPerSec: 1e9, headers: [] }],
+      ['patch', '/api/v1/subscriptions/sub_01M89PDKDBVWKY38BT0TR863KS', { events: ['*'] }], ['post', '/api/v1/subscriptions/%00/test', {}],
+      ['post', '/api/v1/subscriptions/sub_x/rotate-secret', { graceSeconds: 'soon' }], ['post', '/api/v1/subscriptions/sub_x/replay', { since: 'yesterday' }],
+      ['post', '/api/v1/dead-letters/redrive', { ids: 'dlv_x' }], ['post', '/api/v1/dead-letters/redrive', { ids: [1, 2] }],
+      ['post', '/api/v1/events/evt_01M89PDKDMF1VE3FQ6SRP70R8W/replay', { subscriptionId: 42 }], ['get', '/api/v1/deliveries?cursor=1-2&status=odd', undefined],
+      ['get', '/api/v1/events?limit=1e3&since=0x10', undefined], ['get', '/api/v1/deliveries/' + 'd'.repeat(3000), undefined],
+    ];
+    for (const [method, path, body] of requests) {
+      const test = (hub.http() as unknown as Record<string, (p: string) => { set(h: object): { send(b?: unknown): Promise<{ status: number; body: unknown }> } }>)[method](path).set(auth);
+      const res = await test.send(body as object);
+      if (res.status >= 500) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(res.body)}`);
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+
+  it('sent no 500', () => {
+    expect(hub.serverErrors).toEqual([]);
+  });
+});
