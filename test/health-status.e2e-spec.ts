@@ -13,7 +13,7 @@ describe('health and status', () => {
   it('GET /health is public and reports Redis up', async () => {
     const res = await hub.http().get('/health');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' } } });
+    expect(res.body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' }, deliveryQueue: { status: 'up', waiting: 0 } } });
   });
 
   it('GET /api/status gives the overall status without secrets', async () => {
@@ -55,7 +55,7 @@ describe('Redis unreachable', () => {
   it('reports itself unhealthy: /health 503, /api/status degraded', async () => {
     const health = await hub.http().get('/health');
     expect(health.status).toBe(503);
-    expect(health.body).toMatchObject({ status: 'error', error: { redis: { status: 'down' } } });
+    expect(health.body).toMatchObject({ status: 'error', error: { redis: { status: 'down' }, deliveryQueue: { status: 'down' } } });
     const status = await hub.http().get('/api/status');
     expect(status.body).toMatchObject({ status: 'degraded', redis: 'down', storedEvents: null });
   });

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { BadRequestException, DynamicModule, Module, ValidationError, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { HubConfig, HubConfigModule } from '@hub/config';
+import { DeliveryModule, DeliveryQueueHealthIndicator } from '@hub/delivery';
 import { HealthModule, LoggingModule, MetricsModule } from '@hub/observability';
 import { RedisKeys, StoreModule } from '@hub/store';
 import { WebhookCoreModule } from '@hub/webhook-core';
@@ -55,7 +56,7 @@ export class HubModule {
         StoreModule,
         bullRootModule(),
         WebhookCoreModule,
-        HealthModule,
+        HealthModule.forRoot({ imports: [DeliveryModule], indicators: [DeliveryQueueHealthIndicator] }),
         MetricsModule,
         ...(config.runsGateway ? [GatewayModule] : []),
         ...(config.runsWorker ? [WorkerModule] : []),
