@@ -1,6 +1,7 @@
 import { HttpException, Logger } from '@nestjs/common';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isRedisUnavailableError } from '@hub/store';
+import { describeHttpException } from '@hub/webhook-core';
 
 const logger = new Logger('McpTools');
 
@@ -23,9 +24,8 @@ export async function run(body: () => Promise<unknown>): Promise<CallToolResult>
     return ok(await body());
   } catch (error) {
     if (error instanceof HttpException) {
-      const response = error.getResponse() as string | { message?: unknown; errors?: unknown };
-      const message = typeof response === 'string' ? response : String(Array.isArray(response.message) ? response.message.join('; ') : (response.message ?? error.message));
-      return fail(message, typeof response === 'object' ? response.errors : undefined);
+      const { message, errors } = describeHttpException(error);
+      return fail(message, errors);
     }
     if (error instanceof ToolInputError) return fail(error.message);
     if (isRedisUnavailableError(error)) return fail('the hub store (Redis) is unavailable; try again shortly');

@@ -58,16 +58,22 @@ export class HubExceptionFilter implements ExceptionFilter {
   }
 
   private fromHttpException(exception: HttpException, status: number): ErrorBody {
-    const response = exception.getResponse();
-    if (typeof response === 'string') return this.body(status, response);
-    const r = response as { message?: unknown; errors?: unknown[] };
-    const message = Array.isArray(r.message) ? r.message.join('; ') : String(r.message ?? exception.message);
-    return { ...this.body(status, message), ...(Array.isArray(r.errors) ? { errors: r.errors } : {}) };
+    const { message, errors } = describeHttpException(exception);
+    return { ...this.body(status, message), ...(errors ? { errors } : {}) };
   }
 
   private body(statusCode: number, message: string): ErrorBody {
     return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
   }
+}
+
+/** The message (and field errors) of an HttpException, as REST errors and MCP tool errors both show them. */
+export function describeHttpException(exception: HttpException): { message: string; errors?: unknown[] } {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return { message: response };
+  const r = response as { message?: unknown; errors?: unknown[] };
+  const message = Array.isArray(r.message) ? r.message.join('; ') : String(r.message ?? exception.message);
+  return { message, ...(Array.isArray(r.errors) ? { errors: r.errors } : {}) };
 }
 
 function isHeadersSent(res: unknown): boolean {

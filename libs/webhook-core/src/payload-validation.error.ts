@@ -28,3 +28,10 @@ export class FieldErrors {
     if (this.errors.length > 0) throw new PayloadValidationError(this.errors.slice(0, 20));
   }
 }
+
+/** A parsed JSON object (not an array, not null), as adapters walk payloads. */
+export type JsonObject = Record<string, unknown>;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

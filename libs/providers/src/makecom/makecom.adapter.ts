@@ -13,10 +13,10 @@ import {
   matchesAnyToken,
   parseHexSignature,
   sha256Hex,
+  JsonObject,
+  isJsonObject,
 } from '@hub/webhook-core';
 import { MAKECOM_EVENT_TYPES } from './makecom-event-types';
-
-type Json = Record<string, unknown>;
 
 /** `:scenario` of `/api/webhook/make.com/:scenario`; the seed's route is `chatgpt-clients`. */
 export const MAKECOM_SCENARIO_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
@@ -67,22 +67,22 @@ export class MakeComAdapter implements ProviderAdapter {
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
       errors.add('Idempotency-Key', 'header must be 1-255 printable ASCII characters');
     }
-    if (!isObject(body)) {
+    if (!isJsonObject(body)) {
       errors.add('body', 'must be a JSON object {client_id, action_id, task}');
       errors.throwIfAny();
     }
-    const payload = body as Json;
+    const payload = body as JsonObject;
     requireString(errors, payload, 'client_id', MAX_CLIENT_ID_LENGTH);
     if (requireString(errors, payload, 'action_id', 64) && !MAKECOM_ACTION_ID.test(payload.action_id as string)) {
       errors.add('action_id', 'must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit, e.g. "get_client_data"');
     }
     // The seed's scenario always sends the task it is about; requiring it catches a broken mapping early.
     if (payload.task === undefined || payload.task === null) errors.add('task', 'is required: an object (the task the action is about)');
-    else if (!isObject(payload.task)) errors.add('task', 'must be an object');
+    else if (!isJsonObject(payload.task)) errors.add('task', 'must be an object');
     errors.throwIfAny();
 
     const key = idempotencyKey as string | undefined;
-    const meta: Json = { scenario, ...(key !== undefined ? { idempotencyKey: key } : {}) };
+    const meta: JsonObject = { scenario, ...(key !== undefined ? { idempotencyKey: key } : {}) };
     // The route names the scenario; a different `scenario` field in the body is kept, not lost.
     if (payload.scenario !== undefined && payload.scenario !== scenario) meta.bodyScenario = payload.scenario;
     return [
@@ -103,7 +103,7 @@ export class MakeComAdapter implements ProviderAdapter {
 
   /** The seed's reply shape: `{webhook_id, status, client_id}`, plus `event_id` for the hub's own API. */
   shapeReply(reply: IngestReply, body: unknown): IngestReply {
-    const clientId = isObject(body) ? body.client_id : undefined;
+    const clientId = isJsonObject(body) ? body.client_id : undefined;
     const accepted = reply.outcome.accepted[0];
     if (accepted !== undefined) {
       return { ...reply, body: { webhook_id: accepted, status: 'accepted', client_id: clientId, event_id: accepted } };
@@ -161,7 +161,7 @@ function missingFor(mode: MakeComAuthMode, keyOk: boolean, signatureOk: boolean,
 }
 
 /** Adds a field error unless `payload[field]` is a non-blank string of at most `max` characters. */
-function requireString(errors: FieldErrors, payload: Json, field: string, max: number): boolean {
+function requireString(errors: FieldErrors, payload: JsonObject, field: string, max: number): boolean {
   const value = payload[field];
   if (value === undefined || value === null) errors.add(field, 'is required: a non-empty string');
   else if (typeof value !== 'string' || value.trim() === '') errors.add(field, 'must be a non-empty string');
@@ -170,6 +170,3 @@ function requireString(errors: FieldErrors, payload: Json, field: string, max: n
   return false;
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -14,10 +14,10 @@ import {
   parseHexSignature,
   sha256Hex,
   toIsoTime,
+  JsonObject,
+  isJsonObject,
 } from '@hub/webhook-core';
 import { DIGITAL_SAMBA_EVENT_TYPES } from './samba-event-types';
-
-type Json = Record<string, unknown>;
 
 /** Snake_case platform names and the document's dotted ones; anything else could not be a glob-safe type. */
 export const DIGITAL_SAMBA_EVENT_NAME = /^[a-z][a-z0-9_.]{0,63}$/i;
@@ -46,11 +46,11 @@ export class DigitalSambaAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isObject(body)) {
+    if (!isJsonObject(body)) {
       errors.add('body', 'must be a JSON object {eventType, sessionId, roomId, timestamp, data} or {event, timestamp, data}');
       errors.throwIfAny();
     }
-    const payload = body as Json;
+    const payload = body as JsonObject;
 
     // The platform says eventType, the document and the skill's examples say event; event_type is seen too.
     const nameField = (['eventType', 'event', 'event_type'] as const).find((k) => payload[k] !== undefined && payload[k] !== null);
@@ -62,8 +62,8 @@ export class DigitalSambaAdapter implements ProviderAdapter {
     }
 
     const data = payload.data ?? undefined;
-    if (data !== undefined && !isObject(data)) errors.add('data', 'must be an object');
-    const inner: Json = isObject(data) ? data : {};
+    if (data !== undefined && !isJsonObject(data)) errors.add('data', 'must be an object');
+    const inner: JsonObject = isJsonObject(data) ? data : {};
 
     const timestamp = payload.timestamp ?? undefined;
     if (timestamp !== undefined && toIsoTime(timestamp) === undefined) {
@@ -185,6 +185,3 @@ function idOrUndefined(value: unknown): string | undefined {
   return undefined;
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

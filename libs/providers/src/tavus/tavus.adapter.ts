@@ -12,10 +12,10 @@ import {
   matchesAnyToken,
   parseHexSignature,
   sha256Hex,
+  JsonObject,
+  isJsonObject,
 } from '@hub/webhook-core';
 import { TAVUS_CONVERSATION_CALLBACKS, TAVUS_EVENT_TYPES } from './tavus-event-types';
-
-type Json = Record<string, unknown>;
 
 /** `x-tavus-signature` is the document's header; `tavus-signature` its alternate spelling. */
 const SIGNATURE_HEADERS = ['x-tavus-signature', 'tavus-signature'] as const;
@@ -82,11 +82,11 @@ export class TavusAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isObject(body)) {
+    if (!isJsonObject(body)) {
       errors.add('body', 'must be a JSON object');
       errors.throwIfAny();
     }
-    const payload = body as Json;
+    const payload = body as JsonObject;
     if (payload.event_type !== undefined) return [this.conversationEvent(payload, request, errors)];
     // A video object also carries replica_id, so video_id decides first.
     if (payload.video_id !== undefined) return [statusCallback('video', payload, errors)];
@@ -104,7 +104,7 @@ export class TavusAdapter implements ProviderAdapter {
   }
 
   /** The platform's envelope `{properties, conversation_id, event_type, message_type, timestamp}` and the document's events. */
-  private conversationEvent(payload: Json, request: InboundRequest, errors: FieldErrors): NormalizedEvent {
+  private conversationEvent(payload: JsonObject, request: InboundRequest, errors: FieldErrors): NormalizedEvent {
     const eventType = payload.event_type;
     if (typeof eventType !== 'string') {
       errors.add('event_type', 'must be a string such as "system.shutdown" or "conversation.tool_called"');
@@ -113,7 +113,7 @@ export class TavusAdapter implements ProviderAdapter {
     }
     checkId(payload, 'conversation_id', errors, false);
     checkTime(payload, ['timestamp', 'updated_at', 'ended_at'], errors);
-    if (payload.properties !== undefined && !isObject(payload.properties)) errors.add('properties', 'must be an object');
+    if (payload.properties !== undefined && !isJsonObject(payload.properties)) errors.add('properties', 'must be an object');
     errors.throwIfAny();
 
     const type = eventType as string;
@@ -141,7 +141,7 @@ export function conversationCallbackKey(conversationId: string, eventType: strin
 }
 
 /** Replica training `{replica_id, status}` and video `{video_id, status, ...}` callbacks, keyed by (id, status). */
-function statusCallback(kind: 'replica' | 'video', payload: Json, errors: FieldErrors): NormalizedEvent {
+function statusCallback(kind: 'replica' | 'video', payload: JsonObject, errors: FieldErrors): NormalizedEvent {
   const idField = `${kind}_id`;
   checkId(payload, idField, errors, true);
   if (typeof payload.status !== 'string' || !STATUS.test(payload.status)) {
@@ -160,7 +160,7 @@ function statusCallback(kind: 'replica' | 'video', payload: Json, errors: FieldE
   };
 }
 
-function checkId(payload: Json, field: string, errors: FieldErrors, required: boolean): void {
+function checkId(payload: JsonObject, field: string, errors: FieldErrors, required: boolean): void {
   const value = payload[field];
   if (value === undefined && !required) return;
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID) {
@@ -168,7 +168,7 @@ function checkId(payload: Json, field: string, errors: FieldErrors, required: bo
   }
 }
 
-function checkTime(payload: Json, fields: string[], errors: FieldErrors): void {
+function checkTime(payload: JsonObject, fields: string[], errors: FieldErrors): void {
   for (const field of fields) {
     const value = payload[field];
     if (value !== undefined && value !== null && typeof value !== 'string' && typeof value !== 'number') {
@@ -178,7 +178,7 @@ function checkTime(payload: Json, fields: string[], errors: FieldErrors): void {
 }
 
 /** The first time field present; the core falls back to the receive time when it is unparsable. */
-function firstTime(payload: Json, fields: string[]): string | number | undefined {
+function firstTime(payload: JsonObject, fields: string[]): string | number | undefined {
   for (const field of fields) {
     const value = payload[field];
     if (typeof value === 'string' || typeof value === 'number') return value;
@@ -187,17 +187,17 @@ function firstTime(payload: Json, fields: string[]): string | number | undefined
 }
 
 /** The document's conversation.message carries its time inside `message`. */
-function nestedMessageTime(payload: Json): string | undefined {
+function nestedMessageTime(payload: JsonObject): string | undefined {
   const message = payload.message;
-  return isObject(message) && typeof message.timestamp === 'string' ? message.timestamp : undefined;
+  return isJsonObject(message) && typeof message.timestamp === 'string' ? message.timestamp : undefined;
 }
 
 /**
  * Tavus echoes the callback URL (`webhook_url`, and `callback_url` in video objects), token
  * included; stored events are read by subscribers and assistants, so the token is masked.
  */
-function redactUrlTokens(payload: Json): Json {
-  let copy: Json | undefined;
+function redactUrlTokens(payload: JsonObject): JsonObject {
+  let copy: JsonObject | undefined;
   for (const field of ['webhook_url', 'callback_url']) {
     const value = payload[field];
     if (typeof value !== 'string') continue;
@@ -207,6 +207,3 @@ function redactUrlTokens(payload: Json): Json {
   return copy ?? payload;
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

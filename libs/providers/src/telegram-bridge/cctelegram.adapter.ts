@@ -15,10 +15,10 @@ import {
   sha256Hex,
   singleHeader,
   toIsoTime,
+  JsonObject,
+  isJsonObject,
 } from '@hub/webhook-core';
 import { CCTELEGRAM_EVENT_TYPES, CCTELEGRAM_ROUTES, CcTelegramRoute } from './cctelegram-event-types';
-
-type Json = Record<string, unknown>;
 
 /** Injection token for the clock the replay window reads (unix milliseconds); tests pin it. */
 export const CCTELEGRAM_CLOCK = Symbol('CCTELEGRAM_CLOCK');
@@ -56,11 +56,11 @@ export class CcTelegramAdapter implements ProviderAdapter {
     const errors = new FieldErrors();
     const route = request.route as CcTelegramRoute;
     const expected: string | undefined = Object.prototype.hasOwnProperty.call(CCTELEGRAM_ROUTES, route) ? CCTELEGRAM_ROUTES[route] : undefined;
-    if (!isObject(body)) {
+    if (!isJsonObject(body)) {
       errors.add('body', 'must be a JSON object');
       errors.throwIfAny();
     }
-    const payload = body as Json;
+    const payload = body as JsonObject;
 
     if (!expected) {
       errors.add('route', `unknown CCTelegram route "${route}"`);
@@ -82,7 +82,7 @@ export class CcTelegramAdapter implements ProviderAdapter {
     let subject: string | undefined;
     if (route === 'events') {
       const event = payload.event;
-      if (!isObject(event)) errors.add('event', 'must be an object');
+      if (!isJsonObject(event)) errors.add('event', 'must be an object');
       else {
         if (!isId(event.id)) errors.add('event.id', `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
         if (event.chat_id !== undefined && toChatId(event.chat_id) === undefined) {
@@ -93,12 +93,12 @@ export class CcTelegramAdapter implements ProviderAdapter {
       }
     } else if (route === 'responses') {
       const response = payload.response;
-      if (!isObject(response)) errors.add('response', 'must be an object');
+      if (!isJsonObject(response)) errors.add('response', 'must be an object');
       else {
         if (!isId(response.id)) errors.add('response.id', `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
         const message = response.message;
-        if (message !== undefined && !isObject(message)) errors.add('response.message', 'must be an object');
-        const chatId = isObject(message) ? message.chat_id : undefined;
+        if (message !== undefined && !isJsonObject(message)) errors.add('response.message', 'must be an object');
+        const chatId = isJsonObject(message) ? message.chat_id : undefined;
         if (chatId !== undefined && toChatId(chatId) === undefined) {
           errors.add('response.message.chat_id', 'must be a chat id (string or integer)');
         }
@@ -106,7 +106,7 @@ export class CcTelegramAdapter implements ProviderAdapter {
         subject = toChatId(chatId);
       }
     } else if (route === 'health') {
-      if (!isObject(payload.health)) errors.add('health', 'must be an object');
+      if (!isJsonObject(payload.health)) errors.add('health', 'must be an object');
       // Health updates carry no id: the exact bytes identify a redelivery.
       dedupeKey = `health:${sha256Hex(request.rawBody)}`;
     }
@@ -186,10 +186,6 @@ function smallInt(value: string | undefined): number | undefined {
 
 function unixSeconds(value: string | undefined): number | undefined {
   return value !== undefined && /^\d{1,12}$/.test(value.trim()) ? Number(value.trim()) : undefined;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isId(value: unknown): value is string {

@@ -9,10 +9,10 @@ import {
   Verification,
   WebhookProvider,
   matchesAnyToken,
+  JsonObject,
+  isJsonObject,
 } from '@hub/webhook-core';
 import { TELEGRAM_EVENT_TYPES, TELEGRAM_UPDATE_FIELDS } from './telegram-bot-event-types';
-
-type Json = Record<string, unknown>;
 
 const TOKEN_HEADER = 'x-telegram-bot-api-secret-token';
 /** What setWebhook allows for secret_token; anything else (e.g. two values joined ", ") cannot match. */
@@ -57,11 +57,11 @@ export class TelegramBotAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isObject(body)) {
+    if (!isJsonObject(body)) {
       errors.add('body', 'must be a JSON object (a Telegram Update)');
       errors.throwIfAny();
     }
-    const update = body as Json;
+    const update = body as JsonObject;
     const updateId = update.update_id;
     if (typeof updateId !== 'number' || !Number.isSafeInteger(updateId) || updateId <= 0) {
       errors.add('update_id', 'must be a positive integer');
@@ -77,7 +77,7 @@ export class TelegramBotAdapter implements ProviderAdapter {
     errors.throwIfAny();
 
     const name = field as string;
-    const payload = update[name] as Json;
+    const payload = update[name] as JsonObject;
     // An edit happened at edit_date; date stays the original message's time.
     const date = name.startsWith('edited_') && typeof payload.edit_date === 'number' ? payload.edit_date : payload.date;
     return [
@@ -96,7 +96,7 @@ export class TelegramBotAdapter implements ProviderAdapter {
   }
 
   /** The one payload field of the Update: a known one, else a single unknown object field with a safe name. */
-  private payloadField(update: Json, errors: FieldErrors): string | undefined {
+  private payloadField(update: JsonObject, errors: FieldErrors): string | undefined {
     const keys = Object.keys(update).filter((key) => key !== 'update_id');
     const known = keys.filter((key) => Object.prototype.hasOwnProperty.call(TELEGRAM_UPDATE_FIELDS, key));
     if (known.length > 1) {
@@ -104,10 +104,10 @@ export class TelegramBotAdapter implements ProviderAdapter {
       return undefined;
     }
     if (known.length === 1) {
-      if (!isObject(update[known[0]])) errors.add(known[0], 'must be an object');
+      if (!isJsonObject(update[known[0]])) errors.add(known[0], 'must be an object');
       return known[0];
     }
-    const unknown = keys.filter((key) => isObject(update[key]));
+    const unknown = keys.filter((key) => isJsonObject(update[key]));
     if (unknown.length === 1) {
       const name = unknown[0];
       if (name.length <= MAX_FIELD_LENGTH && SAFE_FIELD.test(name)) return name;
@@ -129,8 +129,8 @@ export class TelegramBotAdapter implements ProviderAdapter {
  * member and boost updates carry `chat`; callback_query its `message.chat`; business_connection
  * `user_chat_id`; poll_answer `voter_chat` or `user`; queries and payments `from`.
  */
-function subjectOf(payload: Json): string | undefined {
-  const message = isObject(payload.message) ? payload.message : undefined;
+function subjectOf(payload: JsonObject): string | undefined {
+  const message = isJsonObject(payload.message) ? payload.message : undefined;
   const candidates = [
     idOf(payload.chat),
     idOf(message?.chat),
@@ -147,9 +147,6 @@ function subjectOf(payload: Json): string | undefined {
 }
 
 function idOf(value: unknown): unknown {
-  return isObject(value) ? value.id : undefined;
+  return isJsonObject(value) ? value.id : undefined;
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -11,10 +11,10 @@ import {
   matchesAnySecret,
   parseHexSignature,
   sha256Hex,
+  JsonObject,
+  isJsonObject,
 } from '@hub/webhook-core';
 import { WHATSAPP_EVENT_TYPES } from './whatsapp-event-types';
-
-type Json = Record<string, unknown>;
 
 const FIELD_NAME = /^[a-z0-9_]{1,64}$/;
 const BRIDGE_EVENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -62,11 +62,11 @@ export class WhatsAppAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isObject(body)) {
+    if (!isJsonObject(body)) {
       errors.add('body', 'must be a JSON object');
       errors.throwIfAny();
     }
-    const payload = body as Json;
+    const payload = body as JsonObject;
     if (payload.object !== undefined || payload.entry !== undefined) return this.normalizeMeta(payload, errors);
     if (payload.event !== undefined) return this.normalizeBridge(payload, request, errors);
     errors.add('object', 'must be "whatsapp_business_account" (Meta Cloud API delivery)');
@@ -79,7 +79,7 @@ export class WhatsAppAdapter implements ProviderAdapter {
     return WHATSAPP_EVENT_TYPES;
   }
 
-  private normalizeMeta(payload: Json, errors: FieldErrors): NormalizedEvent[] {
+  private normalizeMeta(payload: JsonObject, errors: FieldErrors): NormalizedEvent[] {
     if (payload.object !== 'whatsapp_business_account') errors.add('object', 'must be "whatsapp_business_account"');
     if (!Array.isArray(payload.entry)) errors.add('entry', 'must be an array');
     errors.throwIfAny();
@@ -87,16 +87,16 @@ export class WhatsAppAdapter implements ProviderAdapter {
     const events: NormalizedEvent[] = [];
     (payload.entry as unknown[]).forEach((entry, e) => {
       const at = `entry[${e}]`;
-      if (!isObject(entry)) return errors.add(at, 'must be an object');
+      if (!isJsonObject(entry)) return errors.add(at, 'must be an object');
       if (!Array.isArray(entry.changes)) return errors.add(`${at}.changes`, 'must be an array');
       const wabaId = typeof entry.id === 'string' ? entry.id : undefined;
       entry.changes.forEach((change, c) => {
         const cat = `${at}.changes[${c}]`;
-        if (!isObject(change)) return errors.add(cat, 'must be an object');
+        if (!isJsonObject(change)) return errors.add(cat, 'must be an object');
         if (typeof change.field !== 'string' || !FIELD_NAME.test(change.field)) {
           return errors.add(`${cat}.field`, 'must be a lower-case field name');
         }
-        if (!isObject(change.value)) return errors.add(`${cat}.value`, 'must be an object');
+        if (!isJsonObject(change.value)) return errors.add(`${cat}.value`, 'must be an object');
         if (change.field === 'messages') events.push(...this.messagesChange(change.value, wabaId, `${cat}.value`, errors));
         else events.push(genericChange(change.field, change.value, wabaId, entry.time));
       });
@@ -105,16 +105,16 @@ export class WhatsAppAdapter implements ProviderAdapter {
     return events;
   }
 
-  private messagesChange(value: Json, wabaId: string | undefined, at: string, errors: FieldErrors): NormalizedEvent[] {
+  private messagesChange(value: JsonObject, wabaId: string | undefined, at: string, errors: FieldErrors): NormalizedEvent[] {
     const events: NormalizedEvent[] = [];
     const metadata = value.metadata;
-    const contacts = Array.isArray(value.contacts) ? value.contacts.filter(isObject) : [];
+    const contacts = Array.isArray(value.contacts) ? value.contacts.filter(isJsonObject) : [];
     const listed = ['messages', 'statuses', 'errors'].filter((k) => value[k] !== undefined);
     for (const key of listed) if (!Array.isArray(value[key])) errors.add(`${at}.${key}`, 'must be an array');
     if (errors.any) return events;
 
     ((value.messages as unknown[]) ?? []).forEach((message, i) => {
-      if (!isObject(message) || typeof message.id !== 'string' || message.id === '') {
+      if (!isJsonObject(message) || typeof message.id !== 'string' || message.id === '') {
         return errors.add(`${at}.messages[${i}].id`, 'must be a non-empty string (the wamid)');
       }
       const from = typeof message.from === 'string' ? message.from : undefined;
@@ -127,7 +127,7 @@ export class WhatsAppAdapter implements ProviderAdapter {
       });
     });
     ((value.statuses as unknown[]) ?? []).forEach((status, i) => {
-      if (!isObject(status) || typeof status.id !== 'string' || status.id === '') {
+      if (!isJsonObject(status) || typeof status.id !== 'string' || status.id === '') {
         return errors.add(`${at}.statuses[${i}].id`, 'must be a non-empty string (the wamid)');
       }
       if (typeof status.status !== 'string' || status.status === '') {
@@ -152,12 +152,12 @@ export class WhatsAppAdapter implements ProviderAdapter {
     return events;
   }
 
-  private normalizeBridge(payload: Json, request: InboundRequest, errors: FieldErrors): NormalizedEvent[] {
+  private normalizeBridge(payload: JsonObject, request: InboundRequest, errors: FieldErrors): NormalizedEvent[] {
     const name = payload.event;
     if (typeof name !== 'string' || !BRIDGE_EVENT_NAME.test(name)) {
       errors.add('event', 'must be an event name such as "message.received"');
     }
-    if (payload.data !== undefined && !isObject(payload.data) && !Array.isArray(payload.data)) {
+    if (payload.data !== undefined && !isJsonObject(payload.data) && !Array.isArray(payload.data)) {
       errors.add('data', 'must be an object or an array');
     }
     if (payload.timestamp !== undefined && typeof payload.timestamp !== 'number' && typeof payload.timestamp !== 'string') {
@@ -193,17 +193,17 @@ interface MessageKey {
 function bridgeMessageKeys(data: unknown): MessageKey[] {
   const items: unknown[] = Array.isArray(data)
     ? data
-    : isObject(data) && Array.isArray(data.messages)
+    : isJsonObject(data) && Array.isArray(data.messages)
       ? data.messages
-      : isObject(data)
+      : isJsonObject(data)
         ? [data]
         : [];
   const keys: MessageKey[] = [];
   for (const item of items) {
-    if (!isObject(item)) continue;
-    const key = isObject(item.key) ? item.key : item;
+    if (!isJsonObject(item)) continue;
+    const key = isJsonObject(item.key) ? item.key : item;
     if (typeof key.id !== 'string' || key.id === '') continue;
-    const update = isObject(item.update) ? item.update : undefined;
+    const update = isJsonObject(item.update) ? item.update : undefined;
     const status = update?.status ?? item.status;
     keys.push({
       id: key.id,
@@ -214,7 +214,7 @@ function bridgeMessageKeys(data: unknown): MessageKey[] {
   return keys;
 }
 
-function genericChange(field: string, value: Json, wabaId: string | undefined, time: unknown): NormalizedEvent {
+function genericChange(field: string, value: JsonObject, wabaId: string | undefined, time: unknown): NormalizedEvent {
   return {
     type: `whatsapp.${field}`,
     dedupeKey: `change:${field}:${sha256Hex(JSON.stringify([wabaId, time ?? null, value]))}`,
@@ -223,10 +223,6 @@ function genericChange(field: string, value: Json, wabaId: string | undefined, t
   };
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function stringField(data: unknown, key: string): string | undefined {
-  return isObject(data) && typeof data[key] === 'string' ? (data[key] as string) : undefined;
+  return isJsonObject(data) && typeof data[key] === 'string' ? (data[key] as string) : undefined;
 }
