@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { DeliveryQueue, SubscriptionsService, deliveryPayload } from '@hub/delivery';
 import { TestHub, startHub, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
-import { BRIDGE_SECRET, admin, ingestBridgeEvent, verifyStandardWebhook } from './utils/delivery-helpers';
+import { BRIDGE_SECRET, admin, eventually, explainDeliveries, ingestBridgeEvent, verifyStandardWebhook } from './utils/delivery-helpers';
 
 jest.setTimeout(30_000);
 
@@ -57,7 +57,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     const sub = await subscribe({ events: ['whatsapp.message.sent'], retrySchedule: [1, 1, 1] });
     sink.reply = (_req, i) => (i < 2 ? { status: 500, body: `boom ${i}` } : { status: 200, body: 'fine' });
     const eventId = await ingestBridgeEvent(hub, 'message.sent', { id: 'r-1' });
-    expect(await waitFor(async () => sink.received.length === 3, 8_000)).toBe(true);
+    await eventually('three attempts', async () => sink.received.length === 3, 15_000, () => explainDeliveries(hub, sub.id, sink));
     for (const req of sink.received) verifyStandardWebhook(sub.secret, req);
     expect(sink.received.map((r) => r.headers['webhook-id'])).toEqual([eventId, eventId, eventId]);
     expect(sink.received.map((r) => r.headers['x-webhook-retry-count'])).toEqual([undefined, '1', '2']);
@@ -82,10 +82,10 @@ describe('outbound delivery (real worker, real sink)', () => {
   });
 
   it('honours Retry-After on 429 (clamped to twice the scheduled wait)', async () => {
-    await subscribe({ events: ['whatsapp.group.update'], retrySchedule: [1] });
+    const sub = await subscribe({ events: ['whatsapp.group.update'], retrySchedule: [1] });
     sink.reply = (_req, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 204 });
     await ingestBridgeEvent(hub, 'group.update', { id: 'ra-1' });
-    expect(await waitFor(async () => sink.received.length === 2, 6_000)).toBe(true);
+    await eventually('the retry after a 429', async () => sink.received.length === 2, 15_000, () => explainDeliveries(hub, sub.id, sink));
     const gap = sink.received[1].at - sink.received[0].at;
     // Without Retry-After the wait would be 0.8-1.2 s; with it, 2 s.
     expect(gap).toBeGreaterThanOrEqual(1_900);
@@ -139,10 +139,10 @@ describe('outbound delivery (real worker, real sink)', () => {
     const sub = await subscribe({ events: ['whatsapp.connection.*'], retrySchedule: [0, 0] });
     sink.reply = () => ({ status: 503, body: 'down' });
     await ingestBridgeEvent(hub, 'connection.update', { id: 'dl-1' });
-    const dead = await waitFor(async () => {
+    const dead = await eventually('a dead letter', async () => {
       const res = await admin(hub).get(`/api/v1/dead-letters?subscriptionId=${sub.id}`);
       return res.body.data.length === 1 ? res.body.data[0] : null;
-    }, 5_000);
+    }, 15_000, () => explainDeliveries(hub, sub.id, sink));
     expect(dead).toMatchObject({ status: 'dead', attemptCount: 3, lastStatusCode: 503, subscriptionId: sub.id });
     expect(sink.received).toHaveLength(3);
 

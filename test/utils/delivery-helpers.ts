@@ -1,5 +1,9 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
-import { ADMIN_TOKEN, TestHub } from './hub-test-app';
+import { DELIVERY_QUEUE, SubscriptionCache } from '@hub/delivery';
+import { EventStreamConsumer } from '../../apps/worker/src/event-stream.consumer';
+import { ADMIN_TOKEN, TestHub, waitFor } from './hub-test-app';
 import { ReceivedRequest } from './http-sink';
 import { sha256Header } from './signatures';
 
@@ -35,4 +39,36 @@ export function verifyStandardWebhook(secret: string, request: ReceivedRequest):
     'webhook-timestamp': String(request.headers['webhook-timestamp']),
     'webhook-signature': String(request.headers['webhook-signature']),
   });
+}
+
+/**
+ * What the hub knows about one subscription's deliveries, for a failure message: the sink's
+ * requests, the delivery records with their attempts, the BullMQ job states and the stream
+ * consumer's counters. A timing failure in CI then says where the event stopped.
+ */
+export async function explainDeliveries(hub: TestHub, subscriptionId: string, sink?: { received: ReceivedRequest[] }): Promise<string> {
+  const lines: string[] = [];
+  const started = sink?.received[0]?.at ?? Date.now();
+  if (sink) lines.push(`sink received ${sink.received.length}: ${sink.received.map((r) => `+${r.at - started}ms`).join(', ')}`);
+  const cache = hub.app.get(SubscriptionCache, { strict: false });
+  lines.push(`subscription ${subscriptionId} in the worker's cache: ${cache.get(subscriptionId) ? 'yes' : 'NO'}`);
+  const list = await admin(hub).get(`/api/v1/deliveries?subscriptionId=${subscriptionId}`);
+  const queue = hub.app.get<Queue>(getQueueToken(DELIVERY_QUEUE), { strict: false });
+  for (const d of (list.body.data ?? []) as { id: string }[]) {
+    const detail = (await admin(hub).get(`/api/v1/deliveries/${d.id}`)).body;
+    const job = await queue.getJob(d.id);
+    lines.push(`delivery ${JSON.stringify(detail)}`);
+    lines.push(`  job: ${job ? `${await job.getState()} attemptsMade=${job.attemptsMade} delay=${job.delay} failedReason=${job.failedReason ?? ''}` : 'none'}`);
+  }
+  if (!list.body.data?.length) lines.push(`no delivery records (GET /api/v1/deliveries answered ${list.status})`);
+  const consumer = hub.app.get(EventStreamConsumer, { strict: false });
+  lines.push(`stream consumer: ${JSON.stringify(consumer.stats)}; queue counts: ${JSON.stringify(await queue.getJobCounts())}`);
+  return lines.join('\n');
+}
+
+/** Waits like waitFor; on timeout fails with `explain()`'s account instead of a bare false. */
+export async function eventually<T>(what: string, check: () => Promise<T>, timeoutMs: number, explain: () => Promise<string>): Promise<T> {
+  const value = await waitFor(check, timeoutMs);
+  if (!value) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await explain()}`);
+  return value;
 }

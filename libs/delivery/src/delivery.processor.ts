@@ -142,8 +142,8 @@ export class DeliveryProcessor extends WorkerHost {
 
   private async disable(subscriptionId: string, reason: string): Promise<void> {
     try {
-      const updated = await this.subscriptions.setEnabled(subscriptionId, false, reason);
-      this.cache.put(updated);
+      // The repository tells this process's cache at once; other workers hear it on the channel.
+      await this.subscriptions.setEnabled(subscriptionId, false, reason);
       this.breaker.forget(subscriptionId);
       this.logger.warn(`disabled subscription ${subscriptionId}: ${reason}`);
     } catch (error) {

@@ -37,6 +37,9 @@ export class SubscriptionCache implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // A change made in this process applies before its API call answers, so an event ingested right
+    // after a subscription is created is matched against it; other processes learn it from the channel.
+    this.repository.onChange(({ subscription, deleted }) => (deleted ? this.entries.delete(subscription.id) : this.put(subscription)));
     this.subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}:subscription-cache`, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, id: string) => void this.refresh(id));

@@ -3,9 +3,14 @@ import type Redis from 'ioredis';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { Subscription } from './subscription';
 
+export type SubscriptionChange = { subscription: Subscription; deleted: boolean };
+
 /** Subscriptions in one Redis hash, a URL index for upsert-by-URL, and a change channel for caches. */
 @Injectable()
 export class SubscriptionsRepository {
+  /** In-process listeners (the worker's cache when it shares this process): told at once, not after a pub/sub hop. */
+  private readonly listeners: ((change: SubscriptionChange) => void)[] = [];
+
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -40,6 +45,7 @@ export class SubscriptionsRepository {
     tx.hset(this.keys.subscriptionUrls(), subscription.url, subscription.id);
     tx.publish(this.keys.subscriptionsChannel(), subscription.id);
     await exec(tx);
+    this.announce({ subscription, deleted: false });
   }
 
   async delete(subscription: Subscription): Promise<void> {
@@ -50,6 +56,15 @@ export class SubscriptionsRepository {
       .del(this.keys.failingSince(subscription.id), this.keys.skippedEvents(subscription.id), this.keys.deliveriesOfSubscription(subscription.id))
       .publish(this.keys.subscriptionsChannel(), subscription.id);
     await exec(tx);
+    this.announce({ subscription, deleted: true });
+  }
+
+  onChange(listener: (change: SubscriptionChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private announce(change: SubscriptionChange): void {
+    for (const listener of this.listeners) listener(change);
   }
 }
 
