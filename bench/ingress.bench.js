@@ -7,7 +7,8 @@
  *     generator cost without any hub work);
  *   - store ceiling: the hub's own EventsRepository.append (the Lua script) called directly, as fast
  *     as Redis takes it (what storage costs without HTTP).
- * And it counts Redis commands per ingress request (the design allows one round trip).
+ * And it counts Redis commands per ingress request (the design allows one round trip). The hub runs
+ * once per HTTP adapter (BENCH_ADAPTERS, default "express,fastify"), so the two compare in one run.
  *
  * BENCH_SECONDS (default 8) sets the length of each HTTP run; BENCH_CONNECTIONS (default 32) the load.
  */
@@ -114,9 +115,9 @@ async function storeCeiling(prefix) {
   return { appendsPerSec: opsPerSec, total: done };
 }
 
-async function startHub(prefix, port) {
+async function startHub(prefix, port, adapter) {
   const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', HUB_PREFIX: prefix, HUB_ROLE: 'gateway', LOG_LEVEL: 'warn',
+    env: { ...process.env, HTTP_ADAPTER: adapter, PORT: String(port), HOST: '127.0.0.1', HUB_PREFIX: prefix, HUB_ROLE: 'gateway', LOG_LEVEL: 'warn',
       HUB_ADMIN_TOKEN: 'bench-admin-token-0123456789', WHATSAPP_APP_SECRET: APP_SECRET, RATE_LIMIT_PER_SOURCE: '1000000000', REDIS_URL },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -149,53 +150,65 @@ async function deleteKeys(redis, pattern) {
   } while (cursor !== '0');
 }
 
+const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').map((a) => a.trim()).filter(Boolean);
+
+/** One adapter's run: warm-up, new events (with Redis counters around it), then duplicates. */
+async function benchHub(adapter, prefix, port, redis) {
+  const hub = await startHub(prefix, port, adapter);
+  try {
+    const url = `http://127.0.0.1:${port}/webhooks/whatsapp`;
+    await load(url, { unique: true }); // warm-up
+    const before = await redisCounters(redis);
+    const unique = summary(await load(url, { unique: true }));
+    const after = await redisCounters(redis);
+    console.log(`hub (${adapter}) ingest, new events `, unique);
+    const duplicate = summary(await load(url, { unique: false }));
+    console.log(`hub (${adapter}) ingest, duplicates `, duplicate);
+    if (unique.non2xx > 0 || unique.errors > 0) throw new Error(`hub (${adapter}) answered ${unique.non2xx} non-2xx and ${unique.errors} errors`);
+    return {
+      newEvents: unique,
+      duplicates: duplicate,
+      // Our own two INFO calls of the first reading count too.
+      redisCommandsPerRequest: +((after.commands - before.commands - 2) / unique.total).toFixed(3),
+      redisRoundTripsPerRequest: +((after.scripts - before.scripts) / unique.total).toFixed(3),
+    };
+  } finally {
+    hub.kill('SIGTERM');
+    await new Promise((r) => hub.once('exit', r));
+  }
+}
+
 async function main() {
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   const redis = new Redis(REDIS_URL);
   const port = 3290;
-  console.log(`ingress benchmark: ${SECONDS}s per run, ${CONNECTIONS} connections, node ${process.version}`);
-
-  const floor = await httpFloor();
-  console.log('http floor (bare node http)   ', floor);
-  const store = await storeCeiling(`${prefix}-store`);
-  console.log('store ceiling (Lua append)    ', store);
-
-  const hub = await startHub(prefix, port);
+  console.log(`ingress benchmark: ${SECONDS}s per run, ${CONNECTIONS} connections, adapters ${ADAPTERS.join(', ')}, node ${process.version}`);
   try {
-    await load(`http://127.0.0.1:${port}/webhooks/whatsapp`, { unique: true }).then(() => undefined); // warm-up
-    const before = await redisCounters(redis);
-    const unique = summary(await load(`http://127.0.0.1:${port}/webhooks/whatsapp`, { unique: true }));
-    const after = await redisCounters(redis);
-    console.log('hub ingest, new events        ', unique);
-    const duplicate = summary(await load(`http://127.0.0.1:${port}/webhooks/whatsapp`, { unique: false }));
-    console.log('hub ingest, duplicates        ', duplicate);
+    const floor = await httpFloor();
+    console.log('http floor (bare node http)   ', floor);
+    const store = await storeCeiling(`${prefix}-store`);
+    console.log('store ceiling (Lua append)    ', store);
 
-    // Our own two INFO calls of the first reading count too.
-    const commandsPerRequest = (after.commands - before.commands - 2) / unique.total;
-    const scriptCallsPerRequest = (after.scripts - before.scripts) / unique.total;
-    const results = {
-      at: new Date().toISOString(),
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      httpFloor: floor,
-      storeCeiling: store,
-      hubNewEvents: unique,
-      hubDuplicates: duplicate,
-      ratios: {
-        hubVsHttpFloor: +(unique.requestsPerSec / floor.requestsPerSec).toFixed(3),
-        hubVsStoreCeiling: +(unique.requestsPerSec / store.appendsPerSec).toFixed(3),
-        duplicatesVsNew: +(duplicate.requestsPerSec / unique.requestsPerSec).toFixed(3),
-        redisRoundTripsPerRequest: +scriptCallsPerRequest.toFixed(3),
-        redisCommandsPerRequest: +commandsPerRequest.toFixed(3),
-      },
-    };
-    console.log('ratios', results.ratios);
+    const hubs = {};
+    for (const adapter of ADAPTERS) hubs[adapter] = await benchHub(adapter, `${prefix}-${adapter}`, port, redis);
+
+    const ratios = {};
+    for (const [adapter, run] of Object.entries(hubs)) {
+      ratios[adapter] = {
+        hubVsHttpFloor: +(run.newEvents.requestsPerSec / floor.requestsPerSec).toFixed(3),
+        hubVsStoreCeiling: +(run.newEvents.requestsPerSec / store.appendsPerSec).toFixed(3),
+        duplicatesVsNew: +(run.duplicates.requestsPerSec / run.newEvents.requestsPerSec).toFixed(3),
+        redisRoundTripsPerRequest: run.redisRoundTripsPerRequest,
+        redisCommandsPerRequest: run.redisCommandsPerRequest,
+      };
+    }
+    if (hubs.express && hubs.fastify) ratios.fastifyVsExpress = +(hubs.fastify.newEvents.requestsPerSec / hubs.express.newEvents.requestsPerSec).toFixed(3);
+    const results = { at: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, httpFloor: floor, storeCeiling: store, hubs, ratios };
+    console.log('ratios', JSON.stringify(ratios, null, 2));
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify(results, null, 2));
-    if (unique.non2xx > 0 || unique.errors > 0) throw new Error(`hub answered ${unique.non2xx} non-2xx and ${unique.errors} errors`);
   } finally {
-    hub.kill('SIGTERM');
-    await deleteKeys(redis, `{${prefix}}:*`);
+    for (const adapter of ADAPTERS) await deleteKeys(redis, `{${prefix}-${adapter}}:*`);
     await deleteKeys(redis, `{${prefix}-store}:*`);
     redis.disconnect();
   }

@@ -10,6 +10,13 @@ describe('health and status', () => {
   });
   afterAll(() => hub.close());
 
+  it('serves through the adapter HTTP_ADAPTER names (the e2e-fastify project runs every suite on Fastify)', async () => {
+    expect(hub.config.httpAdapter).toBe(process.env.HTTP_ADAPTER ?? 'express');
+    expect(hub.app.getHttpAdapter().getType()).toBe(hub.config.httpAdapter);
+    const res = await hub.http().get('/health');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
   it('GET /health is public and reports Redis up', async () => {
     const res = await hub.http().get('/health');
     expect(res.status).toBe(200);

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { ADMIN_TOKEN, TestHub, fixture, startHub } from './utils/hub-test-app';
 import { sha256Header } from './utils/signatures';
 
@@ -92,6 +93,26 @@ describe('WhatsApp ingress (real app, real Redis)', () => {
       .set('X-Webhook-Signature', sha256Header(BRIDGE_SECRET, bare).slice('sha256='.length))
       .send(bare.toString());
     expect(res2.status).toBe(202);
+  });
+
+  it('a gzip-compressed delivery is inflated and verified over the inflated bytes; bombs and unknown encodings are refused', async () => {
+    const body = fixture('whatsapp', 'meta-text-message.json').toString('utf8').replace(/wamid\.[A-Za-z0-9=_-]+/, 'wamid.gzip-1');
+    const send = (encoding: string, bytes: Buffer, signedOver: string | Buffer = body) =>
+      hub.http().post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('Content-Encoding', encoding).set('X-Hub-Signature-256', sha256Header(APP_SECRET, signedOver))
+        // superagent would JSON-encode a Buffer sent as application/json: send the bytes as they are.
+        .serialize((b: Buffer) => b as unknown as string)
+        .send(bytes);
+    const zipped = await send('gzip', gzipSync(body));
+    expect(zipped.status).toBe(200);
+    expect(zipped.body.accepted).toHaveLength(1);
+    const bomb = await send('gzip', gzipSync(Buffer.alloc(1_000_000, 32)), Buffer.alloc(1_000_000, 32));
+    expect(bomb.status).toBe(413);
+    expect(bomb.body.message).toBe('request body exceeds the limit of 65536 bytes (MAX_BODY_BYTES)');
+    const unknown = await send('zstd-ish', Buffer.from(body));
+    expect(unknown.status).toBe(415);
+    expect(unknown.body.message).toMatch(/unsupported content encoding/);
+    const corrupt = await send('gzip', Buffer.from('not gzip at all'));
+    expect(corrupt.status).toBe(400);
   });
 
   describe('rejects, changing nothing', () => {

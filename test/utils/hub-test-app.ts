@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { HubConfig, loadHubConfig } from '@hub/config';
-import { createHubApp } from '../../apps/gateway/src/hub-app.factory';
+import { HubApp, createHubApp } from '../../apps/gateway/src/hub-app.factory';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestHub {
-  app: NestExpressApplication;
+  app: HubApp;
   config: HubConfig;
   http: () => ReturnType<typeof request>;
   /** A plain Redis connection for assertions on what the hub stored. */
@@ -37,6 +36,8 @@ export async function startHub(suite: string, overrides: Record<string, string> 
     HUB_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'silent',
     STREAM_CONSUMER_NAME: `consumer-${randomBytes(3).toString('hex')}`,
+    // The e2e suites run once per adapter (jest.config.js): same routes, same behaviour.
+    ...(process.env.HTTP_ADAPTER ? { HTTP_ADAPTER: process.env.HTTP_ADAPTER } : {}),
     ...overrides,
   });
   const app = await createHubApp(config);

@@ -1,30 +1,43 @@
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { HubConfig } from '@hub/config';
-import { registerBodyParsers } from './body-parsers';
+import { registerExpressBodyParsers, registerFastifyBodyParsers } from './body-parsers';
 import { HubModule } from './hub.module';
 import { mountOpenApi } from './openapi';
 import { mountQueueDashboard } from './queue-dashboard';
 
+export type HubApp = NestExpressApplication | NestFastifyApplication;
+
 /**
- * Builds the hub application for a validated config. The one place that knows the HTTP adapter:
- * raw-body capture for JSON and text bodies and the MAX_BODY_BYTES limit live here.
+ * Builds the hub application for a validated config. The one place that knows the HTTP adapter
+ * (HTTP_ADAPTER): raw-body capture and the MAX_BODY_BYTES limit are set up here; controllers,
+ * guards and filters only use what both adapters offer.
  */
-export async function createHubApp(config: HubConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(HubModule.register(config), {
-    bodyParser: false,
-    bufferLogs: true,
-    abortOnError: false,
-  });
+export async function createHubApp(config: HubConfig): Promise<HubApp> {
+  const app = config.httpAdapter === 'fastify' ? await createFastifyApp(config) : await createExpressApp(config);
   app.useLogger(app.get(Logger));
-  registerBodyParsers(app, config.maxBodyBytes);
   if (config.runsGateway) {
-    mountQueueDashboard(app, config);
+    await mountQueueDashboard(app, config);
     mountOpenApi(app);
   }
+  app.enableShutdownHooks();
+  return app;
+}
+
+async function createExpressApp(config: HubConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(HubModule.register(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  registerExpressBodyParsers(app, config.maxBodyBytes);
+  // Repeated query keys become arrays, nothing more (no nested objects from `a[b]=c`), as on Fastify.
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
+  return app;
+}
+
+async function createFastifyApp(config: HubConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, trustProxy: false });
+  const app = await NestFactory.create<NestFastifyApplication>(HubModule.register(config), adapter, { bodyParser: false, bufferLogs: true, abortOnError: false });
+  registerFastifyBodyParsers(app.getHttpAdapter().getInstance(), config.maxBodyBytes);
   return app;
 }

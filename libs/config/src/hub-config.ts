@@ -1,5 +1,6 @@
 /** The roles one process can play: the HTTP gateway, the background worker, or both (the default). */
 export type HubRole = 'gateway' | 'worker' | 'all';
+export type HttpAdapterName = 'express' | 'fastify';
 
 export interface WhatsAppConfig {
   /** Meta App Secrets (X-Hub-Signature-256); every listed secret verifies. */
@@ -96,7 +97,7 @@ export class HubConfig {
   adminToken!: string;
   /** True when HUB_ADMIN_TOKEN was unset and the token above was generated at boot. */
   adminTokenGenerated!: boolean;
-  httpAdapter!: 'express';
+  httpAdapter!: HttpAdapterName;
   publicUrl!: string;
   logLevel!: string;
   maxBodyBytes!: number;

@@ -35,9 +35,7 @@ export class HubEnv {
   @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
   HUB_ADMIN_TOKEN?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @IsIn(['express'], {
-    message: 'must be "express" (the Fastify adapter is not shipped yet)',
-  })
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['express', 'fastify'], { message: 'must be "express" or "fastify"' })
   HTTP_ADAPTER?: string;
 
   @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })

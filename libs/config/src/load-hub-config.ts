@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
-import { HubConfig, HubRole, MakeComAuthMode } from './hub-config';
+import { HttpAdapterName, HubConfig, HubRole, MakeComAuthMode } from './hub-config';
 import { HubEnv, SECRET_VARIABLES } from './hub-env.schema';
 
 export type EnvSource = Record<string, string | undefined>;
@@ -60,7 +60,7 @@ export function loadHubConfig(source: EnvSource): HubConfig {
     role: (env.HUB_ROLE ?? 'all') as HubRole,
     adminToken,
     adminTokenGenerated: env.HUB_ADMIN_TOKEN === undefined,
-    httpAdapter: 'express',
+    httpAdapter: (env.HTTP_ADAPTER ?? 'express') as HttpAdapterName,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT ?? 3000}`).replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL ?? 'info',
     maxBodyBytes: env.MAX_BODY_BYTES ?? 4 * 1024 * 1024,

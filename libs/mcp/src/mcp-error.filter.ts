@@ -12,8 +12,8 @@ export class McpErrorFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(exception: HttpException, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<{ headersSent?: boolean }>();
-    if (res.headersSent) return;
+    const res = host.switchToHttp().getResponse<{ headersSent?: boolean; raw?: { headersSent: boolean } }>();
+    if ((res.raw ?? res).headersSent) return;
     const response = exception.getResponse();
     const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
     this.adapterHost.httpAdapter.reply(res, { jsonrpc: '2.0', error: { code: -32000, message }, id: null }, exception.getStatus());

@@ -1,9 +1,9 @@
 import { Controller, Delete, Get, Inject, Logger, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Request, Response } from 'express';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { McpAccessGuard } from './mcp-access.guard';
 import { McpErrorFilter } from './mcp-error.filter';
@@ -27,7 +27,8 @@ export class McpController {
   ) {}
 
   @Post()
-  async post(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async post(@Req() request: FrameworkRequest, @Res() reply: FrameworkResponse): Promise<void> {
+    const { req, res } = nodeHttp(request, reply);
     const sessionId = req.headers['mcp-session-id'];
     if (sessionId !== undefined) {
       const session = this.known(sessionId, res);
@@ -45,7 +46,8 @@ export class McpController {
   }
 
   @Get()
-  async stream(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async stream(@Req() request: FrameworkRequest, @Res() reply: FrameworkResponse): Promise<void> {
+    const { req, res } = nodeHttp(request, reply);
     const session = this.known(req.headers['mcp-session-id'], res);
     if (!session) return;
     session.touch();
@@ -58,14 +60,15 @@ export class McpController {
   }
 
   @Delete()
-  async end(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async end(@Req() request: FrameworkRequest, @Res() reply: FrameworkResponse): Promise<void> {
+    const { req, res } = nodeHttp(request, reply);
     const session = this.known(req.headers['mcp-session-id'], res);
     if (!session) return;
     await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res);
     await this.sessions.close(session);
   }
 
-  private async open(req: Request, res: Response): Promise<void> {
+  private async open(req: NodeRequest, res: ServerResponse): Promise<void> {
     const sessionId = randomUUID();
     const eventStore = new RedisEventStore(this.redis, this.keys, sessionId);
     const transport = new StreamableHTTPServerTransport({
@@ -82,7 +85,7 @@ export class McpController {
   }
 
   /** The session named by the header, or a JSON-RPC 404 (unknown) / 400 (missing): clients re-initialize on 404. */
-  private known(header: string | string[] | undefined, res: Response): McpSession | undefined {
+  private known(header: string | string[] | undefined, res: ServerResponse): McpSession | undefined {
     if (typeof header !== 'string' || header.length === 0) {
       jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       return undefined;
@@ -93,6 +96,25 @@ export class McpController {
   }
 }
 
-function jsonRpcError(res: Response, status: number, code: number, message: string): void {
-  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
+/** Express hands Node's own request and response to handlers; Fastify wraps them (`raw`). */
+type NodeRequest = IncomingMessage & { body?: unknown };
+type FrameworkRequest = NodeRequest | { raw: IncomingMessage; body?: unknown };
+type FrameworkResponse = ServerResponse | { raw: ServerResponse; hijack(): void };
+
+/**
+ * The SDK transport writes to Node's response itself, so it gets the raw objects (with the body the
+ * hub's parser already read); on Fastify the reply is hijacked so Fastify does not answer as well.
+ */
+function nodeHttp(request: FrameworkRequest, reply: FrameworkResponse): { req: NodeRequest; res: ServerResponse } {
+  if ('hijack' in reply) {
+    reply.hijack();
+    const wrapped = request as { raw: NodeRequest; body?: unknown };
+    wrapped.raw.body = wrapped.body;
+    return { req: wrapped.raw, res: reply.raw };
+  }
+  return { req: request as NodeRequest, res: reply };
+}
+
+function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
