@@ -142,6 +142,20 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     expect(await evil.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringContaining('Origin') }, id: null });
   });
 
+  it('answers an unreadable body with JSON-RPC -32700 Parse error, and other body refusals in JSON-RPC too', async () => {
+    const url = mcpUrl(hub);
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer test-admin-token-0123456789abcdef' };
+    const garbage = await fetch(url, { method: 'POST', headers, body: '{"jsonrpc":"2.0","id":1,"method":' });
+    expect(garbage.status).toBe(400);
+    expect(await garbage.json()).toEqual({ jsonrpc: '2.0', error: { code: -32700, message: expect.stringMatching(/^Parse error: invalid JSON/) }, id: null });
+    const latin1 = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json; charset=latin1' }, body: '{}' });
+    expect(latin1.status).toBe(415);
+    expect(await latin1.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 }, id: null });
+    // Elsewhere the hub's own error body stays.
+    const ops = await fetch(`http://127.0.0.1:${(hub.app.getHttpServer().address() as { port: number }).port}/api/v1/subscriptions`, { method: 'POST', headers, body: '{"url":' });
+    expect(await ops.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^invalid JSON/) });
+  });
+
   it('sent no 500', () => {
     expect(hub.serverErrors).toEqual([]);
   });

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { InvalidJsonException } from '@hub/webhook-core';
 
 /*
  * Body parsing for both HTTP adapters, with one behaviour: the exact bytes received are kept in
@@ -126,7 +127,7 @@ function inflate(body: Buffer, encoding: string | undefined, maxBodyBytes: numbe
 }
 
 function invalidJson(error: Error): HttpException {
-  return new BadRequestException(`invalid JSON: ${error.message}`);
+  return new InvalidJsonException(error.message);
 }
 
 function tooLarge(maxBodyBytes: number): HttpException {

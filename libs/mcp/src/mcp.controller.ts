@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Inject, Logger, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Logger, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type Redis from 'ioredis';
@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { McpAccessGuard } from './mcp-access.guard';
-import { McpErrorFilter } from './mcp-error.filter';
 import { McpServerFactory } from './mcp-server.factory';
 import { McpSession } from './mcp-session';
 import { McpSessionRegistry } from './mcp-session.registry';
@@ -15,7 +14,6 @@ import { RedisEventStore } from './redis-event-store';
 /** Streamable HTTP at /mcp: POST (requests), GET (the notification stream), DELETE (end a session). */
 @Controller('mcp')
 @UseGuards(McpAccessGuard)
-@UseFilters(McpErrorFilter)
 export class McpController {
   private readonly logger = new Logger(McpController.name);
 
@@ -116,5 +114,6 @@ function nodeHttp(request: FrameworkRequest, reply: FrameworkResponse): { req: N
 }
 
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  // Refusals decided here are written directly: the SDK transport owns this response.
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ErrorShapes } from '@hub/webhook-core';
+import { toJsonRpcError } from './json-rpc-errors';
 import { DeliveryModule } from '@hub/delivery';
 import { DigitalSambaClient } from './digital-samba.client';
 import { LiveEventsListener } from './live-events.listener';
@@ -24,4 +26,9 @@ export class McpCoreModule {}
   controllers: [McpController],
   providers: [McpAccessGuard],
 })
-export class McpHttpModule {}
+export class McpHttpModule {
+  constructor(errorShapes: ErrorShapes) {
+    // Every error at /mcp, also from body parsing and guards, reaches the client as JSON-RPC.
+    errorShapes.register('/mcp', toJsonRpcError);
+  }
+}

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { isRedisUnavailableError } from '@hub/store';
+import { ErrorShapes } from './error-shapes';
 
 export interface ErrorBody {
   statusCode: number;
@@ -21,7 +22,10 @@ export interface ErrorBody {
 export class HubExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HubExceptionFilter');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly shapes: ErrorShapes = new ErrorShapes(),
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
@@ -30,7 +34,8 @@ export class HubExceptionFilter implements ExceptionFilter {
     const { body, headers } = this.toResponse(exception);
     for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(res, name, value);
     if (isHeadersSent(res)) return;
-    httpAdapter.reply(res, body, body.statusCode);
+    const shape = this.shapes.shapeFor(String(httpAdapter.getRequestUrl(host.switchToHttp().getRequest()) ?? ''));
+    httpAdapter.reply(res, shape ? shape(body, exception) : body, body.statusCode);
   }
 
   toResponse(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {

@@ -1,3 +1,4 @@
+export * from './error-shapes';
 export * from './hmac';
 export * from './hub-exception.filter';
 export * from './ingest.service';

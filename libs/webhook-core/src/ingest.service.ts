@@ -3,6 +3,7 @@ import { HubMetrics } from '@hub/observability';
 import { DomainEvent, EventsRepository, IngressStatsRepository, PendingEvent, newEventId } from '@hub/store';
 import { InboundRequest, IngestReply } from './provider-adapter';
 import { ProviderRegistry } from './provider-registry';
+import { InvalidJsonException } from './error-shapes';
 import { PayloadValidationError } from './payload-validation.error';
 import { toIsoTime } from './replay-window';
 import { WebhookHttpRequest } from './webhook-request';
@@ -78,13 +79,13 @@ export class IngestService {
   private parseJson(source: string, rawBody: Buffer): unknown {
     if (rawBody.length === 0) {
       this.recordRejected(source);
-      throw new BadRequestException('invalid JSON: the request body is empty');
+      throw new InvalidJsonException('the request body is empty');
     }
     try {
       return JSON.parse(rawBody.toString('utf8'));
     } catch (error) {
       this.recordRejected(source);
-      throw new BadRequestException(`invalid JSON: ${(error as Error).message}`);
+      throw new InvalidJsonException((error as Error).message);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { ErrorShapes } from './error-shapes';
 import { HubExceptionFilter } from './hub-exception.filter';
 import { IngestService } from './ingest.service';
 import { ProviderRegistry } from './provider-registry';
@@ -15,12 +16,13 @@ import { WebhookAuthGuard } from './webhook-auth.guard';
     IngestService,
     SourceRateLimitGuard,
     WebhookAuthGuard,
+    ErrorShapes,
     {
       provide: APP_FILTER,
-      inject: [HttpAdapterHost],
-      useFactory: (host: HttpAdapterHost) => new HubExceptionFilter(host),
+      inject: [HttpAdapterHost, ErrorShapes],
+      useFactory: (host: HttpAdapterHost, shapes: ErrorShapes) => new HubExceptionFilter(host, shapes),
     },
   ],
-  exports: [ProviderRegistry, IngestService, SourceRateLimitGuard, WebhookAuthGuard],
+  exports: [ProviderRegistry, IngestService, SourceRateLimitGuard, WebhookAuthGuard, ErrorShapes],
 })
 export class WebhookCoreModule {}
