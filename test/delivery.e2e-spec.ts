@@ -30,7 +30,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     expect(sub.secret).toMatch(/^whsec_/);
     const started = Date.now();
     const eventId = await ingestBridgeEvent(hub, 'message.received', { id: 'd-1', text: 'hello é' });
-    expect(await waitFor(async () => sink.received.length === 1, 1_000, 10)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 1, 5_000, 10)).toBe(true);
     const latency = sink.received[0].at - started;
     expect(latency).toBeLessThan(1_000);
 
@@ -98,7 +98,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     await ingestBridgeEvent(hub, 'presence.update', { id: 'f-2', status: 'online' });
     await ingestBridgeEvent(hub, 'connection.update', { id: 'f-3', status: 'online' });
     await ingestBridgeEvent(hub, 'presence.update', { id: 'f-4', status: 'away' });
-    expect(await waitFor(async () => sink.received.length === 2, 6_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 2, 10_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     expect(sink.received.map((r) => JSON.parse(r.body).data.id)).toEqual(['f-2', 'f-4']);
     const bad = await admin(hub).patch(`/api/v1/subscriptions/${sub.id}`, { filter: [{ path: 'x', op: 'like' }] });
@@ -131,7 +131,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     const replay = await admin(hub).post(`/api/v1/subscriptions/${sub.id}/replay`, { status: 'skipped', since: 0 });
     expect(replay.status).toBe(202);
     expect(replay.body.enqueued).toBe(2);
-    expect(await waitFor(async () => sink.received.length === 3, 6_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 3, 10_000)).toBe(true);
     expect(sink.received.slice(1).map((r) => JSON.parse(r.body).data.id).sort()).toEqual(['g-2', 'g-3']);
   });
 
@@ -149,7 +149,7 @@ describe('outbound delivery (real worker, real sink)', () => {
     sink.reply = () => ({ status: 200 });
     const redrive = await admin(hub).post('/api/v1/dead-letters/redrive', { ids: [dead.id] });
     expect(redrive.body).toMatchObject({ matched: 1, redriven: 1, skipped: [] });
-    expect(await waitFor(async () => sink.received.length === 4, 6_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length === 4, 10_000)).toBe(true);
     const after = await waitFor(async () => {
       const res = await admin(hub).get(`/api/v1/deliveries/${dead.id}`);
       return res.body.status === 'succeeded' ? res.body : null;

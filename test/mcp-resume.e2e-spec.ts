@@ -200,7 +200,7 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
    */
   async function released(sessionId: string): Promise<void> {
     const registry = hub.app.get(McpSessionRegistry);
-    expect(await waitFor(async () => registry.get(sessionId)?.openStreams === 0, 2_000, 5)).toBe(true);
+    expect(await waitFor(async () => registry.get(sessionId)?.openStreams === 0, 5_000, 5)).toBe(true);
     await new Promise((r) => setImmediate(r));
   }
 
@@ -211,7 +211,7 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
     expect(first.response.headers.get('content-type')).toContain('text/event-stream');
 
     const e1 = await ingestBridgeEvent(hub, 'message.received', { id: 'resume-1' });
-    expect(await waitFor(async () => first.pushed().some((p) => p.eventId === e1), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => first.pushed().some((p) => p.eventId === e1), 5_000, 10)).toBe(true);
     const lastFrame = first.frames.at(-1)!;
     const lastId = lastFrame.id!;
     // The id names its stream: <base64url "_GET_stream">.<redis entry id>.
@@ -224,13 +224,13 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
     const e2 = await ingestBridgeEvent(hub, 'message.received', { id: 'resume-2' });
     const e3 = await ingestBridgeEvent(hub, 'presence.update', { id: 'resume-3' });
     // Both were sent to the session while nobody listened: they must be in its event store.
-    expect(await waitFor(async () => (await stored(session.sessionId)).filter((s) => s.eventId === e2 || s.eventId === e3).length === 2, 3_000, 20)).toBe(true);
+    expect(await waitFor(async () => (await stored(session.sessionId)).filter((s) => s.eventId === e2 || s.eventId === e3).length === 2, 5_000, 20)).toBe(true);
     expect(first.pushed().map((p) => p.eventId)).toEqual([e1]);
 
     const resumed = await session.stream(lastId);
     expect(resumed.response.status).toBe(200);
     expect(resumed.response.headers.get('content-type')).toContain('text/event-stream');
-    expect(await waitFor(async () => resumed.pushed().length >= 2, 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => resumed.pushed().length >= 2, 5_000, 10)).toBe(true);
     const replayed = resumed.pushed();
     expect(replayed.map((p) => p.eventId)).toEqual([e2, e3]);
     // Replayed with their own ids (so a second drop can resume again), after the last one seen.
@@ -239,7 +239,7 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
 
     // The resumed stream is the session's notification stream now: live events keep coming on it.
     const e4 = await ingestBridgeEvent(hub, 'message.received', { id: 'resume-4' });
-    expect(await waitFor(async () => resumed.pushed().some((p) => p.eventId === e4), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => resumed.pushed().some((p) => p.eventId === e4), 5_000, 10)).toBe(true);
     expect(resumed.pushed().map((p) => p.eventId)).toEqual([e2, e3, e4]);
 
     // A second drop resumes from the replayed/live ids just the same.
@@ -247,10 +247,10 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
     await resumed.cut();
     await released(session.sessionId);
     const e5 = await ingestBridgeEvent(hub, 'message.received', { id: 'resume-5' });
-    expect(await waitFor(async () => (await stored(session.sessionId)).some((s) => s.eventId === e5), 3_000, 20)).toBe(true);
+    expect(await waitFor(async () => (await stored(session.sessionId)).some((s) => s.eventId === e5), 5_000, 20)).toBe(true);
     const again = await session.stream(afterE4);
     expect(again.response.status).toBe(200);
-    expect(await waitFor(async () => again.pushed().length >= 1, 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => again.pushed().length >= 1, 5_000, 10)).toBe(true);
     await new Promise((r) => setTimeout(r, 150));
     expect(again.pushed().map((p) => p.eventId)).toEqual([e5]);
     await again.cut();
@@ -270,7 +270,7 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
     const other = await new RawSession(hub).open();
     const otherStream = await other.stream();
     const seenByOther = await ingestBridgeEvent(hub, 'message.received', { id: 'unknown-0' });
-    expect(await waitFor(async () => otherStream.pushed().some((p) => p.eventId === seenByOther), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => otherStream.pushed().some((p) => p.eventId === seenByOther), 5_000, 10)).toBe(true);
     const foreignId = otherStream.frames.at(-1)!.id!;
     await otherStream.cut();
     await other.close();
@@ -279,7 +279,7 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
     const future = await session.stream(`${b64(GET_STREAM)}.9999999999999999-0`);
     expect(future.response.status).toBe(200);
     const live = await ingestBridgeEvent(hub, 'message.received', { id: 'unknown-1' });
-    expect(await waitFor(async () => future.pushed().some((p) => p.eventId === live), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => future.pushed().some((p) => p.eventId === live), 5_000, 10)).toBe(true);
     expect(future.pushed().map((p) => p.eventId)).toEqual([live]);
     await future.cut();
     await released(session.sessionId);
@@ -288,7 +288,7 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
     // someone else's stream): here those stored after that entry id.
     const foreign = await session.stream(foreignId);
     expect(foreign.response.status).toBe(200);
-    expect(await waitFor(async () => foreign.pushed().some((p) => p.eventId === live), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => foreign.pushed().some((p) => p.eventId === live), 5_000, 10)).toBe(true);
     const own = (await stored(session.sessionId)).map((s) => s.sseId);
     expect(foreign.pushed().length).toBeGreaterThan(0);
     for (const p of foreign.pushed()) expect(own).toContain(p.sseId);
@@ -315,7 +315,7 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
     const plain = await session.stream();
     expect(plain.response.status).toBe(200);
     const after = await ingestBridgeEvent(hub, 'message.received', { id: 'unknown-2' });
-    expect(await waitFor(async () => plain.pushed().some((p) => p.eventId === after), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => plain.pushed().some((p) => p.eventId === after), 5_000, 10)).toBe(true);
     await plain.cut();
     await session.close();
   });
@@ -345,31 +345,31 @@ describe('MCP resumability: Last-Event-ID replays what a dropped GET stream miss
       reconnectionOptions: { initialReconnectionDelay: 50, maxReconnectionDelay: 200, reconnectionDelayGrowFactor: 1.5, maxRetries: 3 },
     });
     await client.connect(transport);
-    expect(await waitFor(async () => cuts.length === 1, 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => cuts.length === 1, 5_000, 10)).toBe(true);
     const sessionId = transport.sessionId!;
 
     const e1 = await ingestBridgeEvent(hub, 'message.received', { id: 'sdk-1' });
-    expect(await waitFor(async () => logged.includes(e1), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => logged.includes(e1), 5_000, 10)).toBe(true);
 
     let release!: () => void;
     gate = new Promise<void>((r) => (release = r));
     cuts[0].abort();
     // The client tries to reconnect (held at the gate) while two events go by.
-    expect(await waitFor(async () => getLastEventIds.length === 2, 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => getLastEventIds.length === 2, 5_000, 10)).toBe(true);
     const e2 = await ingestBridgeEvent(hub, 'message.received', { id: 'sdk-2' });
     const e3 = await ingestBridgeEvent(hub, 'message.received', { id: 'sdk-3' });
-    expect(await waitFor(async () => (await stored(sessionId)).filter((s) => s.eventId === e2 || s.eventId === e3).length === 2, 3_000, 20)).toBe(true);
+    expect(await waitFor(async () => (await stored(sessionId)).filter((s) => s.eventId === e2 || s.eventId === e3).length === 2, 5_000, 20)).toBe(true);
     expect(logged).toEqual([e1]);
     release();
 
-    expect(await waitFor(async () => logged.includes(e3), 3_000, 10)).toBe(true);
+    expect(await waitFor(async () => logged.includes(e3), 5_000, 10)).toBe(true);
     expect(logged).toEqual([e1, e2, e3]);
     // It resumed from the id of the last event it had seen (e1's).
     const e1Id = (await stored(sessionId)).find((s) => s.eventId === e1)!.sseId;
     expect(getLastEventIds).toEqual([null, e1Id]);
 
     const e4 = await ingestBridgeEvent(hub, 'message.received', { id: 'sdk-4' });
-    expect(await waitFor(async () => logged.includes(e4), 2_000, 10)).toBe(true);
+    expect(await waitFor(async () => logged.includes(e4), 5_000, 10)).toBe(true);
     expect(logged).toEqual([e1, e2, e3, e4]);
     await transport.terminateSession().catch(() => undefined);
     await client.close();

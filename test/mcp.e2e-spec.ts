@@ -81,7 +81,7 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     const started = Date.now();
     const wanted = await ingestBridgeEvent(hub, 'message.received', { id: 'n-1' });
     const unwanted = await ingestBridgeEvent(hub, 'connection.update', { id: 'n-2' });
-    expect(await waitFor(async () => mcp.logged.some((l) => l.data.id === wanted), 1_000, 10)).toBe(true);
+    expect(await waitFor(async () => mcp.logged.some((l) => l.data.id === wanted), 5_000, 10)).toBe(true);
     const arrived = mcp.logged.find((l) => l.data.id === wanted)!;
     expect(arrived.at - started).toBeLessThan(1_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -96,7 +96,7 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     const body = JSON.stringify({ eventType: 'participant_joined', sessionId: 's-1', roomId: 'r-1', timestamp: 1675790387, data: { participantId: 'p-9', name: 'Ada' } });
     const res = await hub.http().post('/webhooks/digitalsamba').set('Content-Type', 'application/json').set('Authorization', 'Bearer ds-token-for-mcp-test').send(body);
     expect(res.status).toBe(202);
-    const note = await waitFor(async () => mcp.custom.find((n) => n.method === 'digitalsambaEvent'), 2_000, 10);
+    const note = await waitFor(async () => mcp.custom.find((n) => n.method === 'digitalsambaEvent'), 5_000, 10);
     expect(note?.params).toMatchObject({ event: 'participant_joined', timestamp: '2023-02-07T17:19:47.000Z', data: { roomId: 'r-1', participantId: 'p-9', data: { name: 'Ada' } } });
   });
 
