@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus } from './delivery';
+import { DeliveryRedis, withDeliveryScripts } from './delivery-scripts';
 import { exec } from './subscriptions.repository';
 
 /** Attempts kept per delivery (the newest). */
@@ -24,50 +25,49 @@ export interface DeliveryQuery {
  */
 @Injectable()
 export class DeliveriesRepository {
+  private readonly redis: DeliveryRedis;
+
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.redis = withDeliveryScripts(redis);
+  }
 
   /**
-   * Records new deliveries (status pending) in one transaction. Field by field with HSETNX, so a
-   * fan-out re-run after a crash leaves records that already moved on (succeeded, retrying) alone.
-   * Indexes older than the records' lifetime are trimmed on the way.
+   * Records new deliveries (status pending) in one round trip. A record that exists already (a
+   * fan-out re-run after a crash) is left alone, whatever state it moved on to. Indexes older than
+   * the records' lifetime are trimmed on the way.
    */
   async createMany(deliveries: Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    const tx = this.redis.multi();
-    const expired = `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`;
-    const subscriptions = new Set<string>();
+    const keys: string[] = [this.keys.deliveriesIndex(), this.keys.deadLetters()];
+    const args: (string | number)[] = [DELIVERY_TTL_SECONDS, `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`];
     for (const d of deliveries) {
-      const score = Date.parse(d.createdAt);
-      for (const [field, value] of Object.entries(toHash(d))) tx.hsetnx(this.keys.delivery(d.id), field, value);
-      tx.expire(this.keys.delivery(d.id), DELIVERY_TTL_SECONDS);
-      tx.zadd(this.keys.deliveriesIndex(), 'NX', score, d.id);
-      tx.zadd(this.keys.deliveriesOfSubscription(d.subscriptionId), 'NX', score, d.id);
-      tx.zadd(this.keys.deliveriesOfEvent(d.eventId), 'NX', score, d.id);
-      tx.expire(this.keys.deliveriesOfEvent(d.eventId), DELIVERY_TTL_SECONDS);
-      subscriptions.add(d.subscriptionId);
+      keys.push(this.keys.delivery(d.id), this.keys.deliveriesOfSubscription(d.subscriptionId), this.keys.deliveriesOfEvent(d.eventId));
+      args.push(d.id, Date.parse(d.createdAt), JSON.stringify(toHash(d)));
     }
-    tx.zremrangebyscore(this.keys.deliveriesIndex(), '-inf', expired);
-    tx.zremrangebyscore(this.keys.deadLetters(), '-inf', expired);
-    for (const id of subscriptions) tx.zremrangebyscore(this.keys.deliveriesOfSubscription(id), '-inf', expired);
-    await exec(tx);
+    await this.redis.hubCreateDeliveries(keys.length, ...keys, ...args);
   }
 
   /** Appends an attempt and updates the delivery's state, in one round trip. */
   async recordAttempt(id: string, attempt: DeliveryAttempt, state: Partial<Delivery>, options: { dead?: boolean; subscriptionSucceeded?: string } = {}): Promise<void> {
-    const tx = this.redis
-      .multi()
-      .rpush(this.keys.deliveryAttempts(id), JSON.stringify(attempt))
-      .ltrim(this.keys.deliveryAttempts(id), -MAX_ATTEMPTS_KEPT, -1)
-      .expire(this.keys.deliveryAttempts(id), DELIVERY_TTL_SECONDS)
-      .hset(this.keys.delivery(id), toHash({ ...state, attemptCount: attempt.attempt, updatedAt: attempt.at }));
-    if (state.status !== 'retrying') tx.hdel(this.keys.delivery(id), 'nextAttemptAt');
-    if (state.status === 'succeeded') tx.hdel(this.keys.delivery(id), 'lastError', 'deadAt');
-    if (options.dead) tx.zadd(this.keys.deadLetters(), Date.parse(attempt.at), id);
-    if (options.subscriptionSucceeded) tx.del(this.keys.failingSince(options.subscriptionSucceeded));
-    await exec(tx);
+    const attempts = this.keys.deliveryAttempts(id);
+    await this.redis.hubRecordAttempt(
+      4,
+      attempts,
+      this.keys.delivery(id),
+      this.keys.deadLetters(),
+      options.subscriptionSucceeded ? this.keys.failingSince(options.subscriptionSucceeded) : attempts,
+      JSON.stringify(attempt),
+      MAX_ATTEMPTS_KEPT,
+      DELIVERY_TTL_SECONDS,
+      JSON.stringify(toHash({ ...state, attemptCount: attempt.attempt, updatedAt: attempt.at })),
+      state.status ?? '',
+      options.dead ? Date.parse(attempt.at) : '',
+      id,
+      options.subscriptionSucceeded ? '1' : '0',
+    );
   }
 
   async setStatus(id: string, state: Partial<Delivery>): Promise<void> {
