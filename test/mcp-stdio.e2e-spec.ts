@@ -18,7 +18,7 @@ const ENTRY = join(ROOT, 'dist', 'apps', 'gateway', 'src', 'mcp-stdio.js');
 const HUB_TOOLS = [
   'list_sources', 'list_event_types', 'list_events', 'get_event', 'wait_for_event', 'subscribe_events',
   'register_webhook', 'update_webhook', 'unregister_webhook', 'list_webhooks', 'test_webhook', 'rotate_webhook_secret',
-  'list_deliveries', 'get_delivery', 'replay_event', 'list_dead_letters', 'redrive_dead_letters', 'get_stats',
+  'list_deliveries', 'get_delivery', 'replay_event', 'replay_webhook', 'list_dead_letters', 'redrive_dead_letters', 'get_stats',
 ];
 const SEED_TOOLS = ['register-webhook', 'list-webhooks', 'delete-webhook', 'list-webhook-events', 'whatsapp_webhook_register', 'whatsapp_webhook_unregister', 'whatsapp_webhook_list', 'whatsapp_webhook_test'];
 

@@ -8,7 +8,7 @@ jest.setTimeout(30_000);
 const HUB_TOOLS = [
   'list_sources', 'list_event_types', 'list_events', 'get_event', 'wait_for_event', 'subscribe_events',
   'register_webhook', 'update_webhook', 'unregister_webhook', 'list_webhooks', 'test_webhook', 'rotate_webhook_secret',
-  'list_deliveries', 'get_delivery', 'replay_event', 'list_dead_letters', 'redrive_dead_letters', 'get_stats',
+  'list_deliveries', 'get_delivery', 'replay_event', 'replay_webhook', 'list_dead_letters', 'redrive_dead_letters', 'get_stats',
 ];
 const SEED_TOOLS = ['register-webhook', 'list-webhooks', 'delete-webhook', 'list-webhook-events', 'whatsapp_webhook_register', 'whatsapp_webhook_unregister', 'whatsapp_webhook_list', 'whatsapp_webhook_test'];
 
@@ -51,6 +51,32 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     expect(sink.received.at(-1)?.headers['x-webhook-event']).toBe('webhook.test');
     const removed = toolJson(await mcp.client.callTool({ name: 'unregister_webhook', arguments: { url: sink.url('/mcp-hook') } }));
     expect(removed.deleted.id).toBe(registered.webhook.id);
+  });
+
+  it('disables a webhook, tells what it missed on enable, and replays it (everything the REST API does)', async () => {
+    const call = async (name: string, args: Record<string, unknown>) => toolJson(await mcp.client.callTool({ name, arguments: args }));
+    const { webhook } = await call('register_webhook', { url: sink.url('/mcp-replay'), events: ['whatsapp.presence.*'] });
+    expect(await call('update_webhook', { id: webhook.id, enabled: false })).toMatchObject({ enabled: false });
+    await ingestBridgeEvent(hub, 'presence.update', { id: 'missed-1' });
+    await ingestBridgeEvent(hub, 'presence.update', { id: 'missed-2' });
+    const counted = await waitFor(async () => {
+      const dry = await call('replay_webhook', { id: webhook.id, dryRun: true });
+      return dry.counts.skipped === 2 ? dry : null;
+    }, 5_000);
+    expect(counted).toMatchObject({ dryRun: true, status: 'skipped', enqueued: 0 });
+    expect(sink.received.filter((r) => r.path === '/mcp-replay')).toHaveLength(0);
+
+    const disabledReplay = await mcp.client.callTool({ name: 'replay_webhook', arguments: { id: webhook.id } });
+    expect(disabledReplay.isError).toBe(true);
+    expect(JSON.stringify(disabledReplay.content)).toContain('enable it first');
+
+    expect(await call('update_webhook', { id: webhook.id, enabled: true })).toMatchObject({ enabled: true, missed: { skipped: 2 } });
+    expect(await call('replay_webhook', { id: webhook.id, status: 'skipped' })).toMatchObject({ dryRun: false, enqueued: 2 });
+    expect(await waitFor(async () => sink.received.filter((r) => r.path === '/mcp-replay').length === 2, 5_000)).toBe(true);
+    const replayed = sink.received.filter((r) => r.path === '/mcp-replay').map((r) => JSON.parse(r.body).data.id).sort();
+    expect(replayed).toEqual(['missed-1', 'missed-2']);
+    const badStatus = await mcp.client.callTool({ name: 'replay_webhook', arguments: { id: webhook.id, status: 'everything' } });
+    expect(badStatus.isError).toBe(true);
   });
 
   it('answers bad input with an isError result and a clear message', async () => {

@@ -146,6 +146,11 @@ export class DeliveriesRepository {
     await exec(tx);
   }
 
+  /** How many events a disabled subscription missed (kept for replay). */
+  async countSkipped(subscriptionId: string): Promise<number> {
+    return this.redis.zcard(this.keys.skippedEvents(subscriptionId));
+  }
+
   async skippedEvents(subscriptionId: string, from: number, to: number, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.skippedEvents(subscriptionId), from, to, 'LIMIT', 0, limit);
   }

@@ -42,6 +42,11 @@ export class ReplayService {
     private readonly queue: DeliveryQueue,
   ) {}
 
+  /** What an endpoint missed while it was disabled: replay it with `replaySubscription(id, { status: 'skipped' })`. */
+  async missedWhileDisabled(subscriptionId: string): Promise<{ skipped: number }> {
+    return { skipped: await this.deliveries.countSkipped(subscriptionId) };
+  }
+
   /** Delivers a stored event again to every enabled subscription it matches now (or to one). */
   async replayEvent(eventId: string, subscriptionId?: string): Promise<Delivery[]> {
     const event = await this.events.get(eventId);

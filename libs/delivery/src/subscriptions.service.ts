@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { newEventId } from '@hub/store';
 import { InputProblem, SubscriptionInput, validateSubscriptionInput } from './subscription-input';
 import { PublicSubscription, Subscription, toPublicSubscription } from './subscription';
+import { DeliveriesRepository } from './deliveries.repository';
 import { SubscriptionsRepository } from './subscriptions.repository';
 import { generateWebhookSecret } from './standard-webhooks.signer';
 
@@ -22,7 +23,10 @@ export interface UpsertResult {
  */
 @Injectable()
 export class SubscriptionsService {
-  constructor(private readonly repository: SubscriptionsRepository) {}
+  constructor(
+    private readonly repository: SubscriptionsRepository,
+    private readonly deliveries: DeliveriesRepository,
+  ) {}
 
   /** Creates, or updates the subscription that already has this URL (the seed's register-webhook). */
   async upsert(input: unknown): Promise<UpsertResult> {
@@ -70,6 +74,8 @@ export class SubscriptionsService {
       next.disabledAt = next.updatedAt;
     }
     await this.repository.save(next, current.url);
+    // Enabled again (by PATCH, MCP or /enable alike): its failure clock starts afresh.
+    if (value.enabled === true) await this.deliveries.clearFailureClock(id);
     return next;
   }
 
@@ -106,6 +112,7 @@ export class SubscriptionsService {
       next.disabledAt = current.enabled ? now : (current.disabledAt ?? now);
     }
     await this.repository.save(next);
+    if (enabled) await this.deliveries.clearFailureClock(id);
     return next;
   }
 

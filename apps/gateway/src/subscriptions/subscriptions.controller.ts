@@ -1,7 +1,6 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
 import {
-  DeliveriesRepository,
   PublicSubscription,
   ReplayRequest,
   ReplayResult,
@@ -26,7 +25,6 @@ export class SubscriptionsController {
     private readonly subscriptions: SubscriptionsService,
     private readonly tester: TestDeliveryService,
     private readonly replay: ReplayService,
-    private readonly deliveries: DeliveriesRepository,
   ) {}
 
   /**
@@ -66,9 +64,7 @@ export class SubscriptionsController {
   @HttpCode(200)
   async enable(@Param('id') id: string): Promise<PublicSubscription & { missed: { skipped: number } }> {
     const subscription = await this.subscriptions.setEnabled(id, true);
-    await this.deliveries.clearFailureClock(id);
-    const skipped = await this.deliveries.skippedEvents(id, 0, Date.now(), 100_000);
-    return { ...toPublicSubscription(subscription), missed: { skipped: skipped.length } };
+    return { ...toPublicSubscription(subscription), missed: await this.replay.missedWhileDisabled(id) };
   }
 
   @Post(':id/disable')

@@ -143,8 +143,17 @@ export class HubTools {
 
     server.registerTool(
       'update_webhook',
-      { description: 'Change a webhook: url, events, filter, description, rate limit, retry schedule, headers, or enabled.', inputSchema: { id: subscriptionId, url: z.string().optional(), enabled: z.boolean().optional(), ...webhookFields } },
-      ({ id, ...changes }) => run(async () => toPublicSubscription(await this.subscriptions.update(id, changes))),
+      {
+        description:
+          'Change a webhook: url, events, filter, description, rate limit, retry schedule, headers, or enabled. ' +
+          'Enabling answers `missed.skipped`: events it missed while disabled, which replay_webhook with status "skipped" delivers.',
+        inputSchema: { id: subscriptionId, url: z.string().optional(), enabled: z.boolean().optional(), ...webhookFields },
+      },
+      ({ id, ...changes }) =>
+        run(async () => {
+          const webhook = toPublicSubscription(await this.subscriptions.update(id, changes));
+          return changes.enabled === true ? { ...webhook, missed: await this.replay.missedWhileDisabled(id) } : webhook;
+        }),
     );
 
     server.registerTool(
@@ -207,6 +216,23 @@ export class HubTools {
       'replay_event',
       { description: 'Deliver a stored event again to every enabled webhook it matches, or to one webhook.', inputSchema: { eventId: z.string(), subscriptionId: subscriptionId.optional() } },
       ({ eventId, subscriptionId: sub }) => run(async () => ({ deliveries: await this.replay.replayEvent(eventId, sub) })),
+    );
+
+    server.registerTool(
+      'replay_webhook',
+      {
+        description:
+          'Deliver to one webhook again what it missed or failed, by time range: status "skipped" (events it missed while disabled, ' +
+          'the default), "failed" (dead deliveries) or "all" (also delivered ones). dryRun: true only counts. Times are ISO or unix ms.',
+        inputSchema: {
+          id: subscriptionId,
+          status: z.enum(['skipped', 'failed', 'all']).optional(),
+          since: z.union([z.string(), z.number()]).optional().describe('Start; default: skipped ones since the beginning, else since the webhook was disabled or 24 h ago'),
+          until: z.union([z.string(), z.number()]).optional().describe('End; default now'),
+          dryRun: z.boolean().optional(),
+        },
+      },
+      ({ id, ...request }) => run(() => this.replay.replaySubscription(id, request)),
     );
 
     server.registerTool(
