@@ -35,3 +35,9 @@ export type JsonObject = Record<string, unknown>;
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** The parsed body as a JSON object, or a 400 naming the field `body` (`must be <expected>`). */
+export function requireJsonObject(body: unknown, expected = 'a JSON object'): JsonObject {
+  if (!isJsonObject(body)) throw new PayloadValidationError([{ field: 'body', message: `must be ${expected}` }]);
+  return body;
+}

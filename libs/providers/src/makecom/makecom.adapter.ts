@@ -15,6 +15,7 @@ import {
   sha256Hex,
   JsonObject,
   isJsonObject,
+  requireJsonObject,
 } from '@hub/webhook-core';
 import { MAKECOM_EVENT_TYPES } from './makecom-event-types';
 
@@ -67,11 +68,7 @@ export class MakeComAdapter implements ProviderAdapter {
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
       errors.add('Idempotency-Key', 'header must be 1-255 printable ASCII characters');
     }
-    if (!isJsonObject(body)) {
-      errors.add('body', 'must be a JSON object {client_id, action_id, task}');
-      errors.throwIfAny();
-    }
-    const payload = body as JsonObject;
+    const payload = requireJsonObject(body, 'a JSON object {client_id, action_id, task}');
     requireString(errors, payload, 'client_id', MAX_CLIENT_ID_LENGTH);
     if (requireString(errors, payload, 'action_id', 64) && !MAKECOM_ACTION_ID.test(payload.action_id as string)) {
       errors.add('action_id', 'must be 1-64 characters of [A-Za-z0-9._-] starting with a letter or digit, e.g. "get_client_data"');

@@ -16,6 +16,7 @@ import {
   toIsoTime,
   JsonObject,
   isJsonObject,
+  requireJsonObject,
 } from '@hub/webhook-core';
 import { DIGITAL_SAMBA_EVENT_TYPES } from './samba-event-types';
 
@@ -46,11 +47,7 @@ export class DigitalSambaAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isJsonObject(body)) {
-      errors.add('body', 'must be a JSON object {eventType, sessionId, roomId, timestamp, data} or {event, timestamp, data}');
-      errors.throwIfAny();
-    }
-    const payload = body as JsonObject;
+    const payload = requireJsonObject(body, 'a JSON object {eventType, sessionId, roomId, timestamp, data} or {event, timestamp, data}');
 
     // The platform says eventType, the document and the skill's examples say event; event_type is seen too.
     const nameField = (['eventType', 'event', 'event_type'] as const).find((k) => payload[k] !== undefined && payload[k] !== null);

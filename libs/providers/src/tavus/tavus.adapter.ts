@@ -14,6 +14,7 @@ import {
   sha256Hex,
   JsonObject,
   isJsonObject,
+  requireJsonObject,
 } from '@hub/webhook-core';
 import { TAVUS_CONVERSATION_CALLBACKS, TAVUS_EVENT_TYPES } from './tavus-event-types';
 
@@ -82,11 +83,7 @@ export class TavusAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isJsonObject(body)) {
-      errors.add('body', 'must be a JSON object');
-      errors.throwIfAny();
-    }
-    const payload = body as JsonObject;
+    const payload = requireJsonObject(body);
     if (payload.event_type !== undefined) return [this.conversationEvent(payload, request, errors)];
     // A video object also carries replica_id, so video_id decides first.
     if (payload.video_id !== undefined) return [statusCallback('video', payload, errors)];

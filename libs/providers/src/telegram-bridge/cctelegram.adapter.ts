@@ -17,6 +17,7 @@ import {
   toIsoTime,
   JsonObject,
   isJsonObject,
+  requireJsonObject,
 } from '@hub/webhook-core';
 import { CCTELEGRAM_EVENT_TYPES, CCTELEGRAM_ROUTES, CcTelegramRoute } from './cctelegram-event-types';
 
@@ -56,11 +57,7 @@ export class CcTelegramAdapter implements ProviderAdapter {
     const errors = new FieldErrors();
     const route = request.route as CcTelegramRoute;
     const expected: string | undefined = Object.prototype.hasOwnProperty.call(CCTELEGRAM_ROUTES, route) ? CCTELEGRAM_ROUTES[route] : undefined;
-    if (!isJsonObject(body)) {
-      errors.add('body', 'must be a JSON object');
-      errors.throwIfAny();
-    }
-    const payload = body as JsonObject;
+    const payload = requireJsonObject(body);
 
     if (!expected) {
       errors.add('route', `unknown CCTelegram route "${route}"`);

@@ -11,6 +11,7 @@ import {
   matchesAnyToken,
   JsonObject,
   isJsonObject,
+  requireJsonObject,
 } from '@hub/webhook-core';
 import { TELEGRAM_EVENT_TYPES, TELEGRAM_UPDATE_FIELDS } from './telegram-bot-event-types';
 
@@ -57,11 +58,7 @@ export class TelegramBotAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isJsonObject(body)) {
-      errors.add('body', 'must be a JSON object (a Telegram Update)');
-      errors.throwIfAny();
-    }
-    const update = body as JsonObject;
+    const update = requireJsonObject(body, 'a JSON object (a Telegram Update)');
     const updateId = update.update_id;
     if (typeof updateId !== 'number' || !Number.isSafeInteger(updateId) || updateId <= 0) {
       errors.add('update_id', 'must be a positive integer');

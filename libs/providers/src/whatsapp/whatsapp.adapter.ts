@@ -13,6 +13,7 @@ import {
   sha256Hex,
   JsonObject,
   isJsonObject,
+  requireJsonObject,
 } from '@hub/webhook-core';
 import { WHATSAPP_EVENT_TYPES } from './whatsapp-event-types';
 
@@ -62,11 +63,7 @@ export class WhatsAppAdapter implements ProviderAdapter {
 
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[] {
     const errors = new FieldErrors();
-    if (!isJsonObject(body)) {
-      errors.add('body', 'must be a JSON object');
-      errors.throwIfAny();
-    }
-    const payload = body as JsonObject;
+    const payload = requireJsonObject(body);
     if (payload.object !== undefined || payload.entry !== undefined) return this.normalizeMeta(payload, errors);
     if (payload.event !== undefined) return this.normalizeBridge(payload, request, errors);
     errors.add('object', 'must be "whatsapp_business_account" (Meta Cloud API delivery)');
