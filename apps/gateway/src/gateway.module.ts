@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '@hub/delivery';
 import { McpHttpModule } from '@hub/mcp';
-import { ProvidersModule } from '@hub/providers';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
@@ -10,9 +9,12 @@ import { StatsController } from './stats/stats.controller';
 import { StatusController } from './status/status.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
-/** The HTTP side: provider ingress routes, the ops API (events, subscriptions, deliveries), MCP at /mcp and status. */
+/**
+ * The HTTP side: the ops API (events, subscriptions, deliveries), MCP at /mcp and status. Provider
+ * ingress routes come with ProvidersModule (HubModule), which loads them where the gateway runs.
+ */
 @Module({
-  imports: [ProvidersModule, DeliveryModule, McpHttpModule],
+  imports: [DeliveryModule, McpHttpModule],
   controllers: [
     EventsController,
     EventTypesController,

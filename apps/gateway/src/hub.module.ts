@@ -4,6 +4,7 @@ import { APP_PIPE } from '@nestjs/core';
 import { HubConfig, HubConfigModule } from '@hub/config';
 import { DeliveryModule, DeliveryQueueHealthIndicator } from '@hub/delivery';
 import { HealthModule, LoggingModule, MetricsModule } from '@hub/observability';
+import { ProvidersModule } from '@hub/providers';
 import { RedisKeys, StoreModule } from '@hub/store';
 import { WebhookCoreModule } from '@hub/webhook-core';
 import { WorkerModule } from '../../worker/src/worker.module';
@@ -58,6 +59,8 @@ export class HubModule {
         WebhookCoreModule,
         HealthModule.forRoot({ imports: [DeliveryModule], indicators: [DeliveryQueueHealthIndicator] }),
         MetricsModule,
+        // Providers in every role: their routes where the gateway runs, their stream handlers where the worker runs.
+        ProvidersModule.register(config),
         ...(config.runsGateway ? [GatewayModule] : []),
         ...(config.runsWorker ? [WorkerModule] : []),
       ],

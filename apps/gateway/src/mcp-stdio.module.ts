@@ -3,7 +3,7 @@ import { HubConfig, HubConfigModule } from '@hub/config';
 import { McpCoreModule } from '@hub/mcp';
 import { ProvidersModule } from '@hub/providers';
 import { StoreModule } from '@hub/store';
-import { WebhookCoreModule } from '@hub/webhook-core';
+import { TOOLS_ONLY, WebhookCoreModule } from '@hub/webhook-core';
 import { bullRootModule } from './hub.module';
 
 /**
@@ -15,7 +15,7 @@ export class McpStdioModule {
   static register(config: HubConfig): DynamicModule {
     return {
       module: McpStdioModule,
-      imports: [HubConfigModule.forRoot(config), StoreModule, bullRootModule(), WebhookCoreModule, ProvidersModule, McpCoreModule],
+      imports: [HubConfigModule.forRoot(config), StoreModule, bullRootModule(), WebhookCoreModule, ProvidersModule.register(TOOLS_ONLY), McpCoreModule],
     };
   }
 }

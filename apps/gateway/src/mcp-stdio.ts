@@ -33,8 +33,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(McpStdioModule.register(config), { logger, abortOnError: false });
   const live = app.get(LiveEventsListener);
   const transport = new StdioServerTransport();
-  // The Digital Samba tools fall back to DIGITAL_SAMBA_API_KEY (there are no connection headers here).
-  const session = app.get(McpServerFactory).create((server) => new McpSession(`stdio-${randomUUID()}`, server, transport, undefined));
+  // No connection headers on stdio: tools fall back to their environment settings (DIGITAL_SAMBA_API_KEY).
+  const session = app.get(McpServerFactory).create((server) => new McpSession(`stdio-${randomUUID()}`, server, transport, {}));
 
   let closing = false;
   let reason = 'transport closed';

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
-import { REDIS_CLIENT, RedisKeys, StreamEntry, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
-import { STREAM_EVENT_HANDLERS, StreamEventHandler } from './stream-event-handler';
+import { REDIS_CLIENT, RedisKeys, STREAM_EVENT_HANDLERS, StreamEntry, StreamEventHandler, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
 
 export const FANOUT_GROUP = 'fanout';
 
@@ -28,11 +27,12 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   private running = false;
   private loop?: Promise<void>;
   private lastClaimAt = 0;
+  private handlers: StreamEventHandler[] = [];
   readonly stats: ConsumerStats = { processed: 0, reclaimed: 0, deadLettered: 0, failedBatches: 0 };
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
-    @Inject(STREAM_EVENT_HANDLERS) private readonly handlers: StreamEventHandler[],
+    @Inject(STREAM_EVENT_HANDLERS) private readonly resolveHandlers: () => StreamEventHandler[],
     private readonly keys: RedisKeys,
     private readonly config: HubConfig,
   ) {}
@@ -42,6 +42,8 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   }
 
   onApplicationBootstrap(): void {
+    this.handlers = this.resolveHandlers();
+    this.logger.debug(`stream handlers: ${this.handlers.map((h) => h.name).join(', ')}`);
     // A blocking XREADGROUP needs its own connection, one that waits out Redis restarts.
     this.blocking = this.redis.duplicate({
       connectionName: `${this.config.prefix}:stream-consumer`,
@@ -174,9 +176,13 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  /** Adds a handler at run time (in-process subscribers such as live notifications). */
+  /** Adds a handler at run time, after the others (tests observe processing this way). */
   addHandler(handler: StreamEventHandler): void {
     this.handlers.push(handler);
+  }
+
+  handlerNames(): string[] {
+    return this.handlers.map((h) => h.name);
   }
 
   private async runHandlers(entries: StreamEntry[]): Promise<void> {

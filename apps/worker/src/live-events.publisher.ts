@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
-import { StreamEventHandler } from './stream-event-handler';
+import { DomainEvent, REDIS_CLIENT, RedisKeys, StreamEventHandler } from '@hub/store';
 
 /**
  * Publishes each processed batch on the live-events channel, so every gateway can notify its MCP

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { McpSession } from './mcp-session';
 import { McpSessionRegistry } from './mcp-session.registry';
+import { McpNotification, McpToolsets } from './mcp-toolset';
 
 interface Waiter {
   matches: (event: DomainEvent) => boolean;
@@ -26,6 +27,7 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly sessions: McpSessionRegistry,
+    private readonly toolsets: McpToolsets,
   ) {}
 
   onModuleInit(): void {
@@ -85,28 +87,23 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
     }
     for (const event of events) {
       for (const waiter of [...this.waiters]) if (waiter.matches(event)) waiter.resolve(event);
+      const extra = this.toolsets.all().flatMap((toolset) => toolset.notificationsFor?.(event) ?? []);
       for (const session of [...this.sessions.all(), ...this.extraSessions]) {
-        void notifySession(session, event).catch((error: Error) => this.logger.debug(`notify ${session.id}: ${error.message}`));
+        void notifySession(session, event, extra).catch((error: Error) => this.logger.debug(`notify ${session.id}: ${error.message}`));
       }
     }
   }
 }
 
-/** The three notifications an event can cause for one session. */
-export async function notifySession(session: McpSession, event: DomainEvent): Promise<void> {
+/**
+ * What an event causes for one session: `notifications/message` and the toolsets' own notifications
+ * (a seed's custom method) when its filter matches, a resource update when it subscribed to the source.
+ */
+export async function notifySession(session: McpSession, event: DomainEvent, extra: McpNotification[] = []): Promise<void> {
   const sends: Promise<unknown>[] = [];
-  const wanted = session.wants(event.type);
-  if (wanted) {
+  if (session.wants(event.type)) {
     sends.push(session.server.sendLoggingMessage({ level: 'info', logger: 'hub.events', data: event }, session.transport?.sessionId));
-    if (event.source === 'digitalsamba') {
-      const data = event.data as { event?: string };
-      sends.push(
-        session.server.server.notification({
-          method: 'digitalsambaEvent',
-          params: { event: data?.event ?? event.type.slice('digitalsamba.'.length), timestamp: event.occurredAt, data: event.data as Record<string, unknown> },
-        }),
-      );
-    }
+    for (const notification of extra) sends.push(session.server.server.notification(notification));
   }
   const uri = `hub://events/${event.source}`;
   if (session.resourceSubscriptions.has(uri)) sends.push(session.server.server.sendResourceUpdated({ uri }));

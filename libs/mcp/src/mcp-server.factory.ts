@@ -5,9 +5,8 @@ import { HubStatsService, SubscriptionsService, toPublicSubscription } from '@hu
 import { EVENT_SOURCES, EventsRepository } from '@hub/store';
 import { version } from '../../../package.json';
 import { McpSession } from './mcp-session';
-import { DigitalSambaSeedTools } from './tools/digital-samba-seed.tools';
+import { McpToolsets } from './mcp-toolset';
 import { HubTools } from './tools/hub.tools';
-import { WhatsAppSeedTools } from './tools/whatsapp-seed.tools';
 
 const INSTRUCTIONS = `The webhook hub receives webhooks from Digital Samba, Make.com, Tavus, WhatsApp and Telegram, stores them as events
 (type "<source>.<event>", e.g. "whatsapp.message.received") and delivers them to registered HTTP endpoints.
@@ -20,8 +19,7 @@ list_webhooks, test_webhook and friends; inspect deliveries with list_deliveries
 export class McpServerFactory {
   constructor(
     private readonly hubTools: HubTools,
-    private readonly whatsappTools: WhatsAppSeedTools,
-    private readonly sambaTools: DigitalSambaSeedTools,
+    private readonly toolsets: McpToolsets,
     private readonly events: EventsRepository,
     private readonly subscriptions: SubscriptionsService,
     private readonly stats: HubStatsService,
@@ -38,8 +36,7 @@ export class McpServerFactory {
     );
     const session = bind(server);
     this.hubTools.register(server, session);
-    this.whatsappTools.register(server);
-    this.sambaTools.register(server, session);
+    for (const toolset of this.toolsets.all()) toolset.register(server, session);
     this.registerResources(server, session);
     return session;
   }

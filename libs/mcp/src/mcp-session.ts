@@ -18,8 +18,11 @@ export class McpSession {
     readonly id: string,
     readonly server: McpServer,
     public transport: Transport | undefined,
-    /** X-DigitalSamba-Api-Key of the connection, for the Digital Samba tools; kept in memory only. */
-    readonly digitalSambaApiKey: string | undefined,
+    /**
+     * Headers of the request that opened the session, lower-cased, without Authorization and Cookie:
+     * tools read connection settings from them (a seed's API key header). Kept in memory only.
+     */
+    private readonly connectionHeaders: Record<string, string>,
     readonly eventStore?: RedisEventStore,
   ) {}
 
@@ -32,7 +35,22 @@ export class McpSession {
     return this.compiled.some((p) => p.test(type));
   }
 
+  connectionHeader(name: string): string | undefined {
+    return this.connectionHeaders[name.toLowerCase()];
+  }
+
   touch(): void {
     this.lastActivity = Date.now();
   }
+}
+
+const PRIVATE_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+/** The single-valued headers a session keeps (see McpSession.connectionHeaders). */
+export function sessionHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string' && !PRIVATE_HEADERS.has(name)) kept[name] = value;
+  }
+  return kept;
 }

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { McpAccessGuard } from './mcp-access.guard';
 import { McpServerFactory } from './mcp-server.factory';
-import { McpSession } from './mcp-session';
+import { McpSession, sessionHeaders } from './mcp-session';
 import { McpSessionRegistry } from './mcp-session.registry';
 import { RedisEventStore } from './redis-event-store';
 
@@ -74,8 +74,7 @@ export class McpController {
       eventStore,
       onsessioninitialized: () => this.sessions.add(session),
     });
-    const apiKey = req.headers['x-digitalsamba-api-key'];
-    const session = this.factory.create((server) => new McpSession(sessionId, server, transport, typeof apiKey === 'string' ? apiKey : undefined, eventStore));
+    const session = this.factory.create((server) => new McpSession(sessionId, server, transport, sessionHeaders(req.headers), eventStore));
     transport.onclose = () => this.sessions.remove(sessionId);
     await session.server.connect(transport);
     await transport.handleRequest(req, res, req.body);

@@ -1,21 +1,23 @@
 import { Module } from '@nestjs/common';
 import { ErrorShapes } from '@hub/webhook-core';
 import { toJsonRpcError } from './json-rpc-errors';
+import { DiscoveryModule } from '@nestjs/core';
 import { DeliveryModule } from '@hub/delivery';
-import { DigitalSambaClient } from './digital-samba.client';
 import { LiveEventsListener } from './live-events.listener';
 import { McpAccessGuard } from './mcp-access.guard';
 import { McpController } from './mcp.controller';
 import { McpServerFactory } from './mcp-server.factory';
 import { McpSessionRegistry } from './mcp-session.registry';
-import { DigitalSambaSeedTools } from './tools/digital-samba-seed.tools';
+import { McpToolsets } from './mcp-toolset';
 import { HubTools } from './tools/hub.tools';
-import { WhatsAppSeedTools } from './tools/whatsapp-seed.tools';
 
-/** Sessions, tools, resources and live notifications, without a transport (HTTP or stdio adds one). */
+/**
+ * Sessions, the hub's tools, resources and live notifications, without a transport (HTTP or stdio
+ * adds one). Provider modules contribute their own tools with @McpTools().
+ */
 @Module({
-  imports: [DeliveryModule],
-  providers: [McpSessionRegistry, LiveEventsListener, McpServerFactory, HubTools, WhatsAppSeedTools, DigitalSambaSeedTools, DigitalSambaClient],
+  imports: [DeliveryModule, DiscoveryModule],
+  providers: [McpSessionRegistry, LiveEventsListener, McpServerFactory, McpToolsets, HubTools],
   exports: [McpSessionRegistry, LiveEventsListener, McpServerFactory],
 })
 export class McpCoreModule {}

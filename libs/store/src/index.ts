@@ -7,3 +7,4 @@ export { createRedisClient, isRedisUnavailableError, waitUntilReady } from './re
 export { REDIS_CLIENT } from './redis.constants';
 export { RedisKeys } from './redis-keys';
 export { StoreModule } from './store.module';
+export * from './stream-event-handler';

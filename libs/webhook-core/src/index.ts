@@ -11,3 +11,4 @@ export * from './source-rate-limiter';
 export * from './webhook-core.module';
 export * from './webhook-ingress.decorator';
 export { StatusSettable, WebhookHttpRequest } from './webhook-request';
+export * from './provider-module';

@@ -1,13 +1,18 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ProcessRoles, providerModule } from '@hub/webhook-core';
 import { CcTelegramAdapter } from './cctelegram.adapter';
 import { CcTelegramController } from './cctelegram.controller';
 import { TelegramBotAdapter } from './telegram-bot.adapter';
 import { TelegramBotController } from './telegram-bot.controller';
 
 /** Two Telegram senders: the CCTelegram bridge (source `cctelegram`) and the Bot API itself (source `telegram`). */
-@Module({
-  controllers: [CcTelegramController, TelegramBotController],
-  providers: [CcTelegramAdapter, TelegramBotAdapter],
-  exports: [CcTelegramAdapter, TelegramBotAdapter],
-})
-export class TelegramBridgeModule {}
+@Module({})
+export class TelegramBridgeModule {
+  static register(roles: ProcessRoles): DynamicModule {
+    return providerModule(TelegramBridgeModule, roles, {
+      controllers: [CcTelegramController, TelegramBotController],
+      providers: [CcTelegramAdapter, TelegramBotAdapter],
+      exports: [CcTelegramAdapter, TelegramBotAdapter],
+    });
+  }
+}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { Subscription, SubscriptionsService, TestDeliveryService } from '@hub/delivery';
-import { ToolInputError, run } from '../tool-result';
+import { McpTools, McpToolset, ToolInputError, run } from '@hub/mcp';
 
 const SEED_EVENT = /^(\*|[A-Za-z0-9_*?.-]{1,100})$/;
 /** The seed's real retry schedule (the bridge retries after 1 s and 3 s; its docs add 10 s). */
@@ -13,7 +13,8 @@ const SEED_RETRY_SCHEDULE = [1, 3, 10];
  * as the seed writes them (`message.received`, `*`) map to `whatsapp.message.received`, `whatsapp.*`.
  */
 @Injectable()
-export class WhatsAppSeedTools {
+@McpTools()
+export class WhatsAppWebhookTools implements McpToolset {
   constructor(
     private readonly subscriptions: SubscriptionsService,
     private readonly tester: TestDeliveryService,

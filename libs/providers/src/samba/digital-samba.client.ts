@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { request } from 'undici';
 import { HubConfig } from '@hub/config';
-import { ToolInputError } from './tool-result';
+import { ToolInputError } from '@hub/mcp';
 
 export interface DigitalSambaWebhook {
   id: string;

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { HubConfig } from '@hub/config';
-import { DigitalSambaClient } from '../digital-samba.client';
-import { McpSession } from '../mcp-session';
-import { ToolInputError, run } from '../tool-result';
+import { DomainEvent } from '@hub/store';
+import { McpNotification, McpSession, McpTools, McpToolset, ToolInputError, run } from '@hub/mcp';
+import { DigitalSambaClient } from './digital-samba.client';
 
 const WEBHOOK_NAME = 'MCP Server Webhook';
 
@@ -13,14 +13,16 @@ const WEBHOOK_NAME = 'MCP Server Webhook';
  * register-webhook upserts by URL (list, then PATCH or POST), as the seed does.
  */
 @Injectable()
-export class DigitalSambaSeedTools {
+@McpTools()
+export class SambaWebhookTools implements McpToolset {
   constructor(
     private readonly client: DigitalSambaClient,
     private readonly config: HubConfig,
   ) {}
 
   register(server: McpServer, session: McpSession): void {
-    const key = () => session.digitalSambaApiKey;
+    // The connection's own developer key (kept in the session's memory only), else DIGITAL_SAMBA_API_KEY.
+    const key = () => session.connectionHeader('x-digitalsamba-api-key');
 
     server.registerTool(
       'register-webhook',
@@ -73,6 +75,18 @@ export class DigitalSambaSeedTools {
           return { count: events.length, events, groups };
         }),
     );
+  }
+
+  /** The seed's own notification for Digital Samba events: `digitalsambaEvent` {event, timestamp, data}. */
+  notificationsFor(event: DomainEvent): McpNotification[] {
+    if (event.source !== 'digitalsamba') return [];
+    const data = event.data as { event?: string } | null;
+    return [
+      {
+        method: 'digitalsambaEvent',
+        params: { event: data?.event ?? event.type.slice('digitalsamba.'.length), timestamp: event.occurredAt, data: event.data as Record<string, unknown> },
+      },
+    ];
   }
 }
 
