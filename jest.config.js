@@ -1,6 +1,6 @@
 /** Unit tests live beside the code (*.spec.ts); end-to-end suites in test/ (*.e2e-spec.ts) use the real Redis. */
 const moduleNameMapper = {
-  '^@hub/(config|observability|store|webhook-core|providers|delivery|mcp)$': '<rootDir>/libs/$1/src',
+  '^@hub/(config|observability|store|webhook-core|providers|delivery|mcp|approvals)$': '<rootDir>/libs/$1/src',
 };
 // content-disposition 3 (under @fastify/static) ships only ESM, which Node 20 requires natively but jest's
 // module loader does not: ts-jest compiles that one package to CommonJS.

@@ -28,12 +28,12 @@ describe('Make.com ingress (real app, real Redis, MAKE_COM_AUTH=either)', () => 
   const streamLength = () => hub.redis.xlen(`{${hub.config.prefix}}:events`);
 
   describe('x-make-apikey', () => {
-    it('accepts the seed payload with the seed reply shape and stores makecom.get_client_data; a resend is a duplicate', async () => {
+    it('accepts the seed payload with the seed reply shape and stores makecom.get_client_data; a resend answers the same reply', async () => {
       const delivery = loadDelivery('makecom', 'seed-chatgpt-clients', { apikey: API_KEY });
       const first = await post(hub, delivery);
-      expect(first.status).toBe(202);
+      expect(first.status).toBe(200);
       const id = first.body.webhook_id;
-      expect(first.body).toEqual({ webhook_id: expect.stringMatching(/^evt_/), status: 'accepted', client_id: 'client-123', event_id: id });
+      expect(first.body).toMatchObject({ webhook_id: expect.stringMatching(/^evt_/), status: 'processed', client_id: 'client-123', result: { webhook_id: id } });
 
       const event = await getEvent(id);
       expect(event.status).toBe(200);
@@ -50,7 +50,8 @@ describe('Make.com ingress (real app, real Redis, MAKE_COM_AUTH=either)', () => 
 
       const again = await post(hub, delivery);
       expect(again.status).toBe(200);
-      expect(again.body).toEqual({ webhook_id: id, status: 'duplicate', client_id: 'client-123', event_id: id });
+      expect(again.text).toBe(first.text);
+      expect(await streamLength()).toBeGreaterThan(0);
     });
 
     it('honours Idempotency-Key: the same key with another body is still the first event', async () => {
@@ -58,14 +59,15 @@ describe('Make.com ingress (real app, real Redis, MAKE_COM_AUTH=either)', () => 
       const other = loadDelivery('makecom', 'seed-curl-test-client', { secret: SECRET });
       const res = await post(hub, { body: other.body, headers: seed.headers });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'duplicate', client_id: 'test-client' });
+      // The first event's reply: the key names the delivery, whatever the body says this time.
+      expect(res.body).toMatchObject({ status: 'processed', client_id: 'client-123' });
     });
 
     it('accepts the older API key of a rotation list', async () => {
       const delivery = loadDelivery('makecom', 'seed-chatgpt-clients', { apikey: OLD_API_KEY });
       const res = await post(hub, { ...delivery, headers: { ...delivery.headers, 'Idempotency-Key': 'run-2:task_123' } });
-      expect(res.status).toBe(202);
-      expect(res.body.status).toBe('accepted');
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('processed');
     });
   });
 
@@ -73,28 +75,28 @@ describe('Make.com ingress (real app, real Redis, MAKE_COM_AUTH=either)', () => 
     it('accepts the seed curl payload signed over its bytes; a resend without Idempotency-Key is a duplicate by body', async () => {
       const delivery = loadDelivery('makecom', 'seed-curl-test-client', { secret: SECRET });
       const first = await post(hub, delivery);
-      expect(first.status).toBe(202);
-      const event = await getEvent(first.body.event_id);
+      expect(first.status).toBe(200);
+      const event = await getEvent(first.body.webhook_id);
       expect(event.body).toMatchObject({ source: 'makecom', type: 'makecom.get_client_data', subject: 'test-client' });
       expect(event.body.occurredAt).toBe(event.body.receivedAt);
 
       const again = await post(hub, delivery);
       expect(again.status).toBe(200);
-      expect(again.body).toEqual({ webhook_id: first.body.webhook_id, status: 'duplicate', client_id: 'test-client', event_id: first.body.webhook_id });
+      expect(again.text).toBe(first.text);
     });
 
     it('scopes dedupe by scenario: the same bytes on another scenario route are a new event', async () => {
       const delivery = loadDelivery('makecom', 'seed-curl-test-client', { secret: SECRET });
       const res = await post(hub, delivery, '/api/webhook/make.com/lead-sync');
-      expect(res.status).toBe(202);
-      const event = await getEvent(res.body.event_id);
+      expect(res.status).toBe(200);
+      const event = await getEvent(res.body.webhook_id);
       expect(event.body.data.scenario).toBe('lead-sync');
     });
 
     it('accepts the older secret of a rotation list, with both credentials present', async () => {
       const res = await post(hub, loadDelivery('makecom', 'signed-update-client', { secret: OLD_SECRET, apikey: API_KEY }));
-      expect(res.status).toBe(202);
-      const event = await getEvent(res.body.event_id);
+      expect(res.status).toBe(200);
+      const event = await getEvent(res.body.webhook_id);
       expect(event.body).toMatchObject({ type: 'makecom.update_client', subject: 'client-456' });
     });
   });
@@ -254,8 +256,8 @@ describe('Make.com ingress, MAKE_COM_AUTH=both', () => {
     const signatureOnly = await post(hub, loadDelivery('makecom', 'seed-curl-test-client', { secret: SECRET }));
     expect(signatureOnly.status).toBe(401);
     const both = await post(hub, loadDelivery('makecom', 'signed-update-client', { apikey: API_KEY, secret: SECRET }));
-    expect(both.status).toBe(202);
-    expect(both.body).toMatchObject({ status: 'accepted', client_id: 'client-456' });
+    expect(both.status).toBe(200);
+    expect(both.body).toMatchObject({ status: 'processed', client_id: 'client-456' });
   });
 
   it('sent no 500 to any client request in this suite', () => {

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '@hub/delivery';
 import { McpHttpModule } from '@hub/mcp';
-import { AdminTokenGuard } from './auth/admin-token.guard';
+import { AdminTokenGuard } from '@hub/webhook-core';
+import { ApprovalsController } from './approvals/approvals.controller';
 import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
@@ -16,6 +17,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
 @Module({
   imports: [DeliveryModule, McpHttpModule],
   controllers: [
+    ApprovalsController,
     EventsController,
     EventTypesController,
     StatusController,

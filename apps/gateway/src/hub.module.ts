@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { BadRequestException, DynamicModule, Module, ValidationError, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
+import { ApprovalsModule } from '@hub/approvals';
 import { HubConfig, HubConfigModule } from '@hub/config';
 import { DeliveryModule, DeliveryQueueHealthIndicator } from '@hub/delivery';
 import { HealthModule, LoggingModule, MetricsModule } from '@hub/observability';
@@ -60,6 +61,7 @@ export class HubModule {
         HealthModule.forRoot({ imports: [DeliveryModule], indicators: [DeliveryQueueHealthIndicator] }),
         MetricsModule,
         // Providers in every role: their routes where the gateway runs, their stream handlers where the worker runs.
+        ApprovalsModule.register(config),
         ProvidersModule.register(config),
         ...(config.runsGateway ? [GatewayModule] : []),
         ...(config.runsWorker ? [WorkerModule] : []),

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ApprovalsModule } from '@hub/approvals';
 import { HubConfig, HubConfigModule } from '@hub/config';
 import { McpCoreModule } from '@hub/mcp';
 import { ProvidersModule } from '@hub/providers';
@@ -15,7 +16,7 @@ export class McpStdioModule {
   static register(config: HubConfig): DynamicModule {
     return {
       module: McpStdioModule,
-      imports: [HubConfigModule.forRoot(config), StoreModule, bullRootModule(), WebhookCoreModule, ProvidersModule.register(TOOLS_ONLY), McpCoreModule],
+      imports: [HubConfigModule.forRoot(config), StoreModule, bullRootModule(), WebhookCoreModule, ApprovalsModule.register(TOOLS_ONLY), ProvidersModule.register(TOOLS_ONLY), McpCoreModule],
     };
   }
 }

@@ -181,6 +181,11 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     this.handlers.push(handler);
   }
 
+  /** Runs every handler over events already processed, as a re-delivery after a crash would (tests prove idempotence with it). */
+  async handleAgain(events: StreamEntry['event'][]): Promise<void> {
+    for (const handler of this.handlers) await handler.handle(events);
+  }
+
   handlerNames(): string[] {
     return this.handlers.map((h) => h.name);
   }

@@ -29,6 +29,10 @@ export interface MakeComConfig {
   secrets: string[];
   /** MAKE_COM_AUTH: `either` (default: one configured scheme must pass), `apikey`, `signature` or `both`. */
   mode: MakeComAuthMode;
+  /** WEBHOOK_VALIDATION_ENABLED (default true): false accepts unsigned calls; refused at boot unless HOST is loopback. */
+  validationEnabled: boolean;
+  /** WEBHOOK_TIMEOUT_SECONDS (default 30): inline scenario work longer than this answers 408. */
+  timeoutSeconds: number;
 }
 
 export interface TavusConfig {
@@ -48,6 +52,17 @@ export interface CcTelegramConfig {
 export interface TelegramConfig {
   /** TELEGRAM_SECRET_TOKEN: `X-Telegram-Bot-Api-Secret-Token` as set with setWebhook(secret_token). */
   secretTokens: string[];
+  /** TELEGRAM_BOT_TOKEN: the bot that sends approval requests (Bot API calls); never logged. */
+  botToken?: string;
+  /** TELEGRAM_APPROVAL_CHAT_ID: where approval requests go, and the only chat whose buttons decide them. */
+  approvalChatId?: string;
+  /** TELEGRAM_API_URL: the Bot API base (default https://api.telegram.org). */
+  apiUrl: string;
+}
+
+export interface ApprovalsConfig {
+  /** APPROVAL_TTL_SECONDS (default 24 h): a pending approval expires after this and never runs. */
+  ttlSeconds: number;
 }
 
 export interface DeliveryConfig {
@@ -114,6 +129,7 @@ export class HubConfig {
   tavus!: TavusConfig;
   cctelegram!: CcTelegramConfig;
   telegram!: TelegramConfig;
+  approvals!: ApprovalsConfig;
   delivery!: DeliveryConfig;
   mcp!: McpConfig;
   digitalSambaApi!: DigitalSambaApiConfig;

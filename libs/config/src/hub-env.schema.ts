@@ -164,6 +164,30 @@ export class HubEnv {
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['either', 'apikey', 'signature', 'both'])
   MAKE_COM_AUTH?: string;
 
+  /** The Make.com seed's variable: false accepts unsigned scenario calls (loopback HOST only). */
+  @Transform(toBool) @IsOptional() @IsBoolean()
+  WEBHOOK_VALIDATION_ENABLED?: boolean;
+
+  /** The Make.com seed's variable: inline scenario work longer than this answers 408. */
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(600)
+  WEBHOOK_TIMEOUT_SECONDS?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(10) @Max(30 * 86_400)
+  APPROVAL_TTL_SECONDS?: number;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\d{1,20}:[A-Za-z0-9_-]{10,100}$/, {
+    message: 'must be a bot token as BotFather gives it, <bot id>:<secret>',
+  })
+  TELEGRAM_BOT_TOKEN?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,63})$/, {
+    message: 'must be a numeric chat id (e.g. -1001234567890) or a @channelusername',
+  })
+  TELEGRAM_APPROVAL_CHAT_ID?: string;
+
+  @Transform(emptyToUndefined) @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  TELEGRAM_API_URL?: string;
+
   @IsOptional() @IsString()
   TAVUS_WEBHOOK_SECRET?: string;
 
@@ -198,4 +222,5 @@ export const SECRET_VARIABLES = new Set([
   'CCTELEGRAM_WEBHOOK_SECRET',
   'TELEGRAM_SECRET_TOKEN',
   'DIGITAL_SAMBA_API_KEY',
+  'TELEGRAM_BOT_TOKEN',
 ]);

@@ -38,6 +38,28 @@ describe('loadHubConfig', () => {
     expect(err?.message).toBe('Invalid configuration: HUB_ADMIN_TOKEN must be at least 16 characters');
   });
 
+  it('refuses WEBHOOK_VALIDATION_ENABLED=false unless HOST is loopback, as MCP_AUTH=off', () => {
+    expect(() => loadHubConfig({ WEBHOOK_VALIDATION_ENABLED: 'false' })).toThrow(/WEBHOOK_VALIDATION_ENABLED=false is only allowed when HOST is a loopback address/);
+    expect(loadHubConfig({ WEBHOOK_VALIDATION_ENABLED: 'false', HOST: '127.0.0.1' }).makecom.validationEnabled).toBe(false);
+    expect(loadHubConfig({}).makecom).toMatchObject({ validationEnabled: true, timeoutSeconds: 30 });
+    expect(() => loadHubConfig({ WEBHOOK_TIMEOUT_SECONDS: '0' })).toThrow(/WEBHOOK_TIMEOUT_SECONDS/);
+  });
+
+  it('reads the approval and Telegram bot settings; a malformed bot token is refused without echoing it', () => {
+    const config = loadHubConfig({ TELEGRAM_BOT_TOKEN: '123456:ABCdefGHIjklMNOpqr', TELEGRAM_APPROVAL_CHAT_ID: '-1001234567890', APPROVAL_TTL_SECONDS: '3600' });
+    expect(config.telegram).toMatchObject({ botToken: '123456:ABCdefGHIjklMNOpqr', approvalChatId: '-1001234567890', apiUrl: 'https://api.telegram.org' });
+    expect(config.approvals.ttlSeconds).toBe(3600);
+    expect(loadHubConfig({}).approvals.ttlSeconds).toBe(86_400);
+    let message = '';
+    try {
+      loadHubConfig({ TELEGRAM_BOT_TOKEN: 'not a token secret-value' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid configuration: TELEGRAM_BOT_TOKEN/);
+    expect(message).not.toContain('secret-value');
+  });
+
   it('refuses MCP_AUTH=off unless HOST is loopback', () => {
     expect(() => loadHubConfig({ MCP_AUTH: 'off' })).toThrow(/MCP_AUTH=off is only allowed when HOST is a loopback address/);
     expect(loadHubConfig({ MCP_AUTH: 'off', HOST: '127.0.0.1' }).mcpAuth).toBe('off');

@@ -50,6 +50,13 @@ export function loadHubConfig(source: EnvSource): HubConfig {
     );
   }
 
+  const validationEnabled = env.WEBHOOK_VALIDATION_ENABLED ?? true;
+  if (!validationEnabled && !LOOPBACK_HOSTS.has(host)) {
+    throw new ConfigError(
+      `Invalid configuration: WEBHOOK_VALIDATION_ENABLED=false is only allowed when HOST is a loopback address (got HOST=${JSON.stringify(host)})`,
+    );
+  }
+
   const adminToken = env.HUB_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
   const config = new HubConfig();
   Object.assign(config, {
@@ -89,6 +96,8 @@ export function loadHubConfig(source: EnvSource): HubConfig {
       apiKeys: parseSecretList(env.MAKE_COM_API_KEY),
       secrets: parseSecretList(env.MAKE_COM_WEBHOOK_SECRET),
       mode: (env.MAKE_COM_AUTH ?? 'either') as MakeComAuthMode,
+      validationEnabled,
+      timeoutSeconds: env.WEBHOOK_TIMEOUT_SECONDS ?? 30,
     },
     tavus: {
       secrets: parseSecretList(env.TAVUS_WEBHOOK_SECRET),
@@ -98,7 +107,13 @@ export function loadHubConfig(source: EnvSource): HubConfig {
       secrets: parseSecretList(env.CCTELEGRAM_WEBHOOK_SECRET),
       toleranceSeconds: env.CCTELEGRAM_TIMESTAMP_TOLERANCE_SECONDS ?? 300,
     },
-    telegram: { secretTokens: parseSecretList(env.TELEGRAM_SECRET_TOKEN) },
+    telegram: {
+      secretTokens: parseSecretList(env.TELEGRAM_SECRET_TOKEN),
+      ...(env.TELEGRAM_BOT_TOKEN ? { botToken: env.TELEGRAM_BOT_TOKEN } : {}),
+      ...(env.TELEGRAM_APPROVAL_CHAT_ID ? { approvalChatId: env.TELEGRAM_APPROVAL_CHAT_ID } : {}),
+      apiUrl: (env.TELEGRAM_API_URL ?? 'https://api.telegram.org').replace(/\/+$/, ''),
+    },
+    approvals: { ttlSeconds: env.APPROVAL_TTL_SECONDS ?? 86_400 },
     delivery: {
       allowlist: parseSecretList(env.DELIVERY_ALLOWLIST),
       timeoutMs: env.DELIVERY_TIMEOUT_MS ?? 10_000,

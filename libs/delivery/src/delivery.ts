@@ -1,7 +1,7 @@
 import { DeliveryErrorKind } from './delivery-http.client';
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'succeeded' | 'dead' | 'cancelled';
-export type DeliveryTrigger = 'fanout' | 'replay' | 'redrive';
+export type DeliveryTrigger = 'fanout' | 'replay' | 'redrive' | 'action';
 
 /** One event sent to one subscription, with its attempts. */
 export interface Delivery {

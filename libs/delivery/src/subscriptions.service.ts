@@ -55,6 +55,30 @@ export class SubscriptionsService {
     return { created: false, subscription: updated };
   }
 
+  /**
+   * The endpoint for a URL a workflow sends to directly (an approved response): the subscription
+   * already registered for it, with its secret and headers, or a new one that matches no event type
+   * (`events: []`), so it receives only what is sent to it. Its secret is shown by rotate-secret.
+   */
+  async ensureForUrl(url: string, description: string): Promise<{ created: boolean; subscription: Subscription }> {
+    const value = this.validated({ url }, 'create');
+    const now = new Date().toISOString();
+    const fresh: Subscription = {
+      id: newEventId().replace(/^evt_/, 'sub_'),
+      url: value.url!,
+      events: [],
+      secret: generateWebhookSecret(),
+      description: description.slice(0, 500),
+      enabled: true,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const ownerId = await this.repository.claimUrl(fresh.url, fresh.id);
+    if (ownerId !== fresh.id) return { created: false, subscription: await this.get(ownerId) };
+    await this.repository.save(fresh);
+    return { created: true, subscription: fresh };
+  }
+
   async update(id: string, input: unknown): Promise<Subscription> {
     const value = this.validated(input, 'update');
     const current = await this.get(id);

@@ -24,8 +24,8 @@ export async function run(body: () => Promise<unknown>): Promise<CallToolResult>
     return ok(await body());
   } catch (error) {
     if (error instanceof HttpException) {
-      const { message, errors } = describeHttpException(error);
-      return fail(message, errors);
+      const { message, errors, details } = describeHttpException(error);
+      return fail(message, errors ?? details);
     }
     if (error instanceof ToolInputError) return fail(error.message);
     if (isRedisUnavailableError(error)) return fail('the hub store (Redis) is unavailable; try again shortly');

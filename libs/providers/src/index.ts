@@ -10,3 +10,4 @@ export { TelegramBotAdapter } from './telegram-bridge/telegram-bot.adapter';
 export { TelegramBridgeModule } from './telegram-bridge/telegram-bridge.module';
 export { TavusAdapter } from './tavus/tavus.adapter';
 export { TavusModule } from './tavus/tavus.module';
+export { MakeComScenariosService, ScenarioAction } from './makecom/makecom-scenarios.service';

@@ -1,5 +1,10 @@
-/** Sources the hub receives from; an event's `type` always starts with `<source>.`. */
-export const EVENT_SOURCES = ['digitalsamba', 'makecom', 'tavus', 'whatsapp', 'telegram', 'cctelegram'] as const;
+import { newEventId } from './event-id';
+
+/**
+ * Sources of events; an event's `type` always starts with `<source>.`. `hub` is the hub's own
+ * (approvals requested and decided, alerts); the others are the platforms it receives from.
+ */
+export const EVENT_SOURCES = ['digitalsamba', 'makecom', 'tavus', 'whatsapp', 'telegram', 'cctelegram', 'hub'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** One normalised event, as stored and as delivered (ARCHITECTURE §3.3). */
@@ -24,3 +29,10 @@ export interface PendingEvent {
 }
 
 export type AppendOutcome = { status: 'accepted'; id: string } | { status: 'duplicate'; id: string };
+
+/** An event the hub itself raises (a workflow's outcome), stamped now, ready to append. */
+export function newDomainEvent(source: string, type: string, data: unknown, options: { subject?: string; now?: number } = {}): DomainEvent {
+  const now = options.now ?? Date.now();
+  const at = new Date(now).toISOString();
+  return { id: newEventId(now), source, type, occurredAt: at, receivedAt: at, ...(options.subject ? { subject: options.subject } : {}), data };
+}

@@ -107,6 +107,40 @@ export class RedisKeys {
     return `${this.tag}:mcp:${sessionId}:${streamId}`;
   }
 
+  /** One approval: hash of its request, status, decision, result and Telegram message. */
+  approval(approvalId: string): string {
+    return `${this.tag}:approval:${approvalId}`;
+  }
+
+  /** Every approval id (sorted set, all scores 0, so ULID ids sort by creation time lexicographically). */
+  approvalsIndex(): string {
+    return `${this.tag}:approvals`;
+  }
+
+  /** Approval events not yet stored (`<id>:requested|decided`, score = ms): the sweeper announces leftovers. */
+  approvalsOutbox(): string {
+    return `${this.tag}:approvals:outbox`;
+  }
+
+  /** A reference outside the hub (a Telegram message) -> approval id. */
+  approvalRef(ref: string): string {
+    return `${this.tag}:approval-ref:${ref}`;
+  }
+
+  /** A workflow's reply to one event (Make.com's inline answer), kept so a redelivery gets the same bytes. */
+  eventReply(eventId: string): string {
+    return `${this.tag}:reply:${eventId}`;
+  }
+
+  /** A stored knowledge graph by extraction id, and the latest extraction of a client. */
+  knowledgeGraph(extractionId: string): string {
+    return `${this.tag}:knowledge-graph:${extractionId}`;
+  }
+
+  clientKnowledgeGraph(clientId: string): string {
+    return `${this.tag}:client:${clientId}:knowledge-graph`;
+  }
+
   /** Pattern matching every key of this prefix (for tests and resets). */
   allKeysPattern(): string {
     return `${this.tag}:*`;

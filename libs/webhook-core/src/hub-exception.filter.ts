@@ -10,6 +10,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   errors?: unknown[];
+  /** What a conflict is about (the recorded decision of an approval decided before). */
+  details?: Record<string, unknown>;
   errorId?: string;
 }
 
@@ -63,8 +65,8 @@ export class HubExceptionFilter implements ExceptionFilter {
   }
 
   private fromHttpException(exception: HttpException, status: number): ErrorBody {
-    const { message, errors } = describeHttpException(exception);
-    return { ...this.body(status, message), ...(errors ? { errors } : {}) };
+    const { message, errors, details } = describeHttpException(exception);
+    return { ...this.body(status, message), ...(errors ? { errors } : {}), ...(details ? { details } : {}) };
   }
 
   private body(statusCode: number, message: string): ErrorBody {
@@ -73,12 +75,13 @@ export class HubExceptionFilter implements ExceptionFilter {
 }
 
 /** The message (and field errors) of an HttpException, as REST errors and MCP tool errors both show them. */
-export function describeHttpException(exception: HttpException): { message: string; errors?: unknown[] } {
+export function describeHttpException(exception: HttpException): { message: string; errors?: unknown[]; details?: Record<string, unknown> } {
   const response = exception.getResponse();
   if (typeof response === 'string') return { message: response };
-  const r = response as { message?: unknown; errors?: unknown[] };
+  const r = response as { message?: unknown; errors?: unknown[]; details?: unknown };
   const message = Array.isArray(r.message) ? r.message.join('; ') : String(r.message ?? exception.message);
-  return { message, ...(Array.isArray(r.errors) ? { errors: r.errors } : {}) };
+  const details = typeof r.details === 'object' && r.details !== null ? (r.details as Record<string, unknown>) : undefined;
+  return { message, ...(Array.isArray(r.errors) ? { errors: r.errors } : {}), ...(details ? { details } : {}) };
 }
 
 function isHeadersSent(res: unknown): boolean {

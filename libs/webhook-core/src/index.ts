@@ -12,3 +12,4 @@ export * from './webhook-core.module';
 export * from './webhook-ingress.decorator';
 export { StatusSettable, WebhookHttpRequest } from './webhook-request';
 export * from './provider-module';
+export { AdminTokenGuard } from './admin-token.guard';

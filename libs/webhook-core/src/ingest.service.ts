@@ -67,13 +67,15 @@ export class IngestService {
     const outcome = { accepted, duplicates };
     this.metrics?.ingressRequests.inc({ source, outcome: accepted.length > 0 ? 'accepted' : 'duplicate' });
     if (accepted.length > 0) this.metrics?.eventsStored.inc({ source }, accepted.length);
+    const acceptedIds = new Set(accepted);
+    const stored = batch.map((p) => p.event).filter((e) => acceptedIds.has(e.id));
     let reply: IngestReply;
     if (accepted.length === 0 && duplicates.length > 0) {
-      reply = { status: 200, body: { duplicate: true, id: duplicates[0], ids: duplicates }, outcome };
+      reply = { status: 200, body: { duplicate: true, id: duplicates[0], ids: duplicates }, outcome, stored };
     } else {
-      reply = { status: accepted.length === 0 ? 200 : (verification.ackStatus ?? 202), body: outcome, outcome };
+      reply = { status: accepted.length === 0 ? 200 : (verification.ackStatus ?? 202), body: outcome, outcome, stored };
     }
-    return adapter.shapeReply ? adapter.shapeReply(reply, body, inbound) : reply;
+    return reply;
   }
 
   private parseJson(source: string, rawBody: Buffer): unknown {

@@ -1,3 +1,5 @@
+import type { DomainEvent } from '@hub/store';
+
 /** What a provider adapter sees of a request: the exact bytes received and the headers, never re-serialised JSON. */
 export interface InboundRequest {
   /** The route key the controller gave (`default`, or e.g. `events` / `responses` for multi-route providers). */
@@ -52,17 +54,14 @@ export interface ProviderAdapter {
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[];
   /** Every event type this provider knows, for listings and docs. */
   eventTypes(): EventTypeInfo[];
-  /**
-   * Optional: reshape the reply for platforms that expect their own (Make.com's `{webhook_id, status,
-   * client_id}`). Receives the core's reply and the parsed body.
-   */
-  shapeReply?(reply: IngestReply, body: unknown, request: InboundRequest): IngestReply;
 }
 
 /** What an ingress route answers: status and JSON body. */
 export interface IngestReply {
   status: number;
   body: unknown;
-  /** The outcome the body describes, for adapters that reshape it. */
+  /** What was stored and what was a duplicate. */
   outcome: { accepted: string[]; duplicates: string[] };
+  /** The events stored by this request (not the duplicates), for routes that answer with work done on them. */
+  stored?: DomainEvent[];
 }

@@ -9,6 +9,8 @@ export const WebhookProvider = DiscoveryService.createDecorator<void>();
 @Injectable()
 export class ProviderRegistry implements OnModuleInit {
   private readonly adapters = new Map<string, ProviderAdapter>();
+  /** Types of events the hub raises itself (source `hub`), or a provider's workflows add beside its adapter's. */
+  private readonly extraTypes: { source: string; type: string; description: string }[] = [];
 
   constructor(private readonly discovery: DiscoveryService) {}
 
@@ -33,10 +35,15 @@ export class ProviderRegistry implements OnModuleInit {
     return [...this.adapters.values()];
   }
 
+  addEventTypes(source: string, types: { type: string; description: string }[]): void {
+    for (const t of types) if (!this.extraTypes.some((e) => e.type === t.type)) this.extraTypes.push({ source, ...t });
+  }
+
   /** Every known event type with its source, optionally of one source (REST and MCP list the same). */
   eventTypes(source?: string): { source: string; type: string; description: string }[] {
-    return this.all()
-      .filter((adapter) => !source || adapter.source === source)
-      .flatMap((adapter) => adapter.eventTypes().map((t) => ({ source: adapter.source, ...t })));
+    return [
+      ...this.all().flatMap((adapter) => adapter.eventTypes().map((t) => ({ source: adapter.source, ...t }))),
+      ...this.extraTypes,
+    ].filter((t) => !source || t.source === source);
   }
 }

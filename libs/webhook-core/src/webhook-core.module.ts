@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_FILTER, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { AdminTokenGuard } from './admin-token.guard';
 import { ErrorShapes } from './error-shapes';
 import { HubExceptionFilter } from './hub-exception.filter';
 import { IngestService } from './ingest.service';
@@ -16,6 +17,7 @@ import { WebhookAuthGuard } from './webhook-auth.guard';
     IngestService,
     SourceRateLimitGuard,
     WebhookAuthGuard,
+    AdminTokenGuard,
     ErrorShapes,
     {
       provide: APP_FILTER,
@@ -23,6 +25,6 @@ import { WebhookAuthGuard } from './webhook-auth.guard';
       useFactory: (host: HttpAdapterHost, shapes: ErrorShapes) => new HubExceptionFilter(host, shapes),
     },
   ],
-  exports: [ProviderRegistry, IngestService, SourceRateLimitGuard, WebhookAuthGuard, ErrorShapes],
+  exports: [ProviderRegistry, IngestService, SourceRateLimitGuard, WebhookAuthGuard, AdminTokenGuard, ErrorShapes],
 })
 export class WebhookCoreModule {}

@@ -1,7 +1,7 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { DeadLettersService, DeliveriesRepository, Delivery, DeliveryAttempt, RedriveRequest, RedriveResult } from '@hub/delivery';
-import { AdminTokenGuard } from '../auth/admin-token.guard';
+import { AdminTokenGuard } from '@hub/webhook-core';
 import { ListDeadLettersQuery, ListDeliveriesQuery } from './list-deliveries.query';
 
 /** Deliveries with their attempt logs (bearer HUB_ADMIN_TOKEN). */

@@ -2,7 +2,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { IsOptional, Matches } from 'class-validator';
 import { ProviderRegistry } from '@hub/webhook-core';
-import { AdminTokenGuard } from '../auth/admin-token.guard';
+import { AdminTokenGuard } from '@hub/webhook-core';
 
 export class ListEventTypesQuery {
   @IsOptional()

@@ -2,7 +2,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { Delivery, ReplayService } from '@hub/delivery';
 import { DomainEvent, EVENT_ID_PATTERN, EventPage, EventsRepository } from '@hub/store';
-import { AdminTokenGuard } from '../auth/admin-token.guard';
+import { AdminTokenGuard } from '@hub/webhook-core';
 import { ListEventsQuery } from './list-events.query';
 
 /** Read API over stored events (bearer HUB_ADMIN_TOKEN). */

@@ -1,7 +1,7 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { HubStats, HubStatsService } from '@hub/delivery';
-import { AdminTokenGuard } from '../auth/admin-token.guard';
+import { AdminTokenGuard } from '@hub/webhook-core';
 
 /** Ingress per source (24 h), stored events, subscriptions and delivery queue counts (bearer HUB_ADMIN_TOKEN). */
 @ApiTags('stats')

@@ -13,7 +13,7 @@ import {
   toPublicSubscription,
 } from '@hub/delivery';
 import { StatusSettable } from '@hub/webhook-core';
-import { AdminTokenGuard } from '../auth/admin-token.guard';
+import { AdminTokenGuard } from '@hub/webhook-core';
 
 /** Webhook endpoints (subscriptions): CRUD, enable/disable, secret rotation, test and replay (bearer HUB_ADMIN_TOKEN). */
 @ApiTags('subscriptions')

@@ -11,6 +11,7 @@ import {
   rotatedView,
   toPublicSubscription,
 } from '@hub/delivery';
+import { APPROVAL_STATUSES, ApprovalsService } from '@hub/approvals';
 import { EVENT_ID_PATTERN, EventsRepository, TYPE_GLOB_PATTERN, compileTypeGlob } from '@hub/store';
 import { ProviderRegistry } from '@hub/webhook-core';
 import { LiveEventsListener } from '../live-events.listener';
@@ -50,6 +51,7 @@ export class HubTools {
     private readonly deadLetters: DeadLettersService,
     private readonly stats: HubStatsService,
     private readonly live: LiveEventsListener,
+    private readonly approvals: ApprovalsService,
   ) {}
 
   register(server: McpServer, session: McpSession): void {
@@ -245,6 +247,32 @@ export class HubTools {
       'redrive_dead_letters',
       { description: 'Run dead deliveries again: the given ids, or all of them (optionally of one webhook). dryRun counts only.', inputSchema: { ids: z.array(z.string()).min(1).max(1000).optional(), subscriptionId: subscriptionId.optional(), dryRun: z.boolean().optional() } },
       (args) => run(() => this.deadLetters.redrive(args)),
+    );
+
+    server.registerTool(
+      'list_approvals',
+      {
+        description: 'List approvals (actions waiting for or given a human decision), newest first, optionally of one status: pending, approved, rejected, expired.',
+        inputSchema: {
+          status: z.enum(APPROVAL_STATUSES as [string, ...string[]]).optional(),
+          limit: z.number().int().min(1).max(200).optional(),
+          cursor: z.string().optional(),
+        },
+      },
+      ({ status, limit, cursor }) => run(() => this.approvals.list({ status, limit: limit ?? 20, cursor })),
+    );
+
+    server.registerTool(
+      'decide_approval',
+      {
+        description: 'Approve or reject a pending approval. The first decision wins: deciding one that is already decided or expired is an error naming the recorded decision. An approved action then runs once.',
+        inputSchema: {
+          approval_id: z.string().describe('Approval id, "apr_..."'),
+          decision: z.enum(['approve', 'reject']),
+          reason: z.string().max(500).optional(),
+        },
+      },
+      ({ approval_id, decision, reason }) => run(() => this.approvals.decide(approval_id, decision, { channel: 'mcp', id: session.id }, reason)),
     );
 
     server.registerTool(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadHubConfig } from '@hub/config';
-import { InboundRequest, IngestReply, PayloadValidationError, hmacSha256Hex, sha256Hex } from '@hub/webhook-core';
+import { InboundRequest, PayloadValidationError, hmacSha256Hex, sha256Hex } from '@hub/webhook-core';
 import { MakeComAdapter } from './makecom.adapter';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../../../../test/fixtures/makecom', `${name}.json`));
@@ -184,26 +184,7 @@ describe('MakeComAdapter.normalize', () => {
   });
 });
 
-describe('MakeComAdapter.shapeReply', () => {
-  const body = { client_id: 'client-123', action_id: 'get_client_data', task: {} };
-
-  it('answers a new event with 202 and the seed shape', () => {
-    const reply: IngestReply = { status: 202, body: {}, outcome: { accepted: ['evt_1'], duplicates: [] } };
-    expect(adapter.shapeReply(reply, body)).toEqual({
-      status: 202,
-      body: { webhook_id: 'evt_1', status: 'accepted', client_id: 'client-123', event_id: 'evt_1' },
-      outcome: reply.outcome,
-    });
-  });
-
-  it('answers a duplicate with 200 and the first event id', () => {
-    const reply: IngestReply = { status: 200, body: { duplicate: true }, outcome: { accepted: [], duplicates: ['evt_first'] } };
-    expect(adapter.shapeReply(reply, body)).toMatchObject({
-      status: 200,
-      body: { webhook_id: 'evt_first', status: 'duplicate', client_id: 'client-123', event_id: 'evt_first' },
-    });
-  });
-
+describe('MakeComAdapter.eventTypes', () => {
   it('lists the seed action among its event types', () => {
     expect(adapter.eventTypes().map((t) => t.type)).toEqual(['makecom.get_client_data']);
   });

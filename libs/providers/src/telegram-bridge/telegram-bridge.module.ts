@@ -4,14 +4,20 @@ import { CcTelegramAdapter } from './cctelegram.adapter';
 import { CcTelegramController } from './cctelegram.controller';
 import { TelegramBotAdapter } from './telegram-bot.adapter';
 import { TelegramBotController } from './telegram-bot.controller';
+import { TelegramApprovalsHandler } from './telegram-approvals.handler';
+import { TelegramBotApiClient } from './telegram-bot-api.client';
 
-/** Two Telegram senders: the CCTelegram bridge (source `cctelegram`) and the Bot API itself (source `telegram`). */
+/**
+ * Two Telegram senders, the CCTelegram bridge (source `cctelegram`) and the Bot API itself (source
+ * `telegram`), and approvals decided from either (TelegramApprovalsHandler, in the worker).
+ */
 @Module({})
 export class TelegramBridgeModule {
   static register(roles: ProcessRoles): DynamicModule {
     return providerModule(TelegramBridgeModule, roles, {
       controllers: [CcTelegramController, TelegramBotController],
-      providers: [CcTelegramAdapter, TelegramBotAdapter],
+      providers: [CcTelegramAdapter, TelegramBotAdapter, TelegramBotApiClient],
+      workerProviders: [TelegramApprovalsHandler],
       exports: [CcTelegramAdapter, TelegramBotAdapter],
     });
   }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { HubConfig } from '@hub/config';
-import { tokenEquals } from '@hub/webhook-core';
+import { tokenEquals } from './hmac';
 
 /** Ops API access: `Authorization: Bearer <HUB_ADMIN_TOKEN>`, compared in constant time. */
 @Injectable()

@@ -1,0 +1,116 @@
+import { Inject, Injectable, Logger, RequestTimeoutException } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { HubConfig } from '@hub/config';
+import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { MakeComActionsService, SEED_SOURCE } from './makecom-actions.service';
+
+/** The route of the seed's scenario "GPT - Get Client Knowledge Graph". */
+export const SEED_SCENARIO = 'chatgpt-clients';
+
+/** What a scenario action adds to the reply's `result`, computed from the stored event. */
+export type ScenarioAction = (event: DomainEvent, actions: MakeComActionsService) => Promise<Record<string, unknown>>;
+
+interface ScenarioEventData {
+  client_id: string;
+  action_id: string;
+  scenario: string;
+  [key: string]: unknown;
+}
+
+/** Graph ids and times derive from the event, so a reply computed twice (a race, a re-run) is the same bytes. */
+const knowledgeGraphAction: ScenarioAction = async (event, actions) => {
+  const data = event.data as ScenarioEventData;
+  const graph = await actions.extractKnowledgeGraph(
+    { webhook_data: data, client_id: data.client_id, include_task_details: true },
+    { id: `kg_${event.id.slice('evt_'.length)}`, at: event.receivedAt, source: sourceName(data.scenario) },
+  );
+  return { knowledge_graph: graph };
+};
+
+const processAction: ScenarioAction = async (event, actions) => {
+  const data = event.data as ScenarioEventData;
+  const { processed_at: _at, ...processed } = actions.processWebhookData({ webhook_data: data, client_id: data.client_id, action_id: data.action_id });
+  return { processed_data: { ...processed, processed_at: event.receivedAt } };
+};
+
+/**
+ * Make.com's inline answer: a scenario's HTTP module waits for the reply, so it is computed before
+ * the request is answered. The seed route always answers the seed's knowledge graph; other scenarios
+ * route by `action_id` (unknown ones get process_webhook_data). The first reply is stored for the
+ * event retention, so a redelivery answers it again byte for byte.
+ */
+@Injectable()
+export class MakeComScenariosService {
+  private readonly logger = new Logger(MakeComScenariosService.name);
+  private readonly actionsById = new Map<string, ScenarioAction>([
+    ['get_client_data', knowledgeGraphAction],
+    ['extract_client_knowledge_graph', knowledgeGraphAction],
+    ['process_webhook_data', processAction],
+  ]);
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly config: HubConfig,
+    private readonly actions: MakeComActionsService,
+  ) {}
+
+  /** Adds (or replaces) the action a scenario's `action_id` runs; the extension point for new scenarios. */
+  registerAction(actionId: string, action: ScenarioAction): void {
+    this.actionsById.set(actionId, action);
+  }
+
+  /** The stored reply of an event, if any (exact JSON text). */
+  storedReply(eventId: string): Promise<string | null> {
+    return this.redis.get(this.keys.eventReply(eventId));
+  }
+
+  /**
+   * The reply to an event: the stored one, or computed, stored and returned. Work longer than
+   * WEBHOOK_TIMEOUT_SECONDS answers 408; it still finishes and stores its reply for the redelivery.
+   */
+  async replyFor(event: DomainEvent): Promise<string> {
+    const stored = await this.storedReply(event.id);
+    if (stored !== null) return stored;
+    const work = this.computeAndStore(event);
+    const seconds = this.config.makecom.timeoutSeconds;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RequestTimeoutException(`processing ${event.id} took longer than WEBHOOK_TIMEOUT_SECONDS (${seconds} s); the event is stored and a redelivery answers its result once ready`)),
+        seconds * 1000,
+      );
+    });
+    work.catch((error: Error) => this.logger.warn(`Make.com reply for ${event.id} failed: ${error.message}`));
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Computes the reply and keeps the first one stored (SET NX), so racing computations answer the same. */
+  async computeAndStore(event: DomainEvent): Promise<string> {
+    const reply = JSON.stringify(await this.compute(event));
+    const key = this.keys.eventReply(event.id);
+    const stored = await this.redis.set(key, reply, 'EX', this.config.eventRetentionSeconds, 'NX');
+    return stored === 'OK' ? reply : ((await this.redis.get(key)) ?? reply);
+  }
+
+  private async compute(event: DomainEvent): Promise<Record<string, unknown>> {
+    const data = event.data as ScenarioEventData;
+    const action = data.scenario === SEED_SCENARIO ? knowledgeGraphAction : (this.actionsById.get(data.action_id) ?? processAction);
+    const result = await action(event, this.actions);
+    return {
+      webhook_id: event.id,
+      status: 'processed',
+      client_id: data.client_id,
+      result: { webhook_id: event.id, client_id: data.client_id, action_id: data.action_id, timestamp: event.receivedAt, source: sourceName(data.scenario), ...result },
+    };
+  }
+}
+
+/** `make.com_chatgpt_clients` for the seed route, `make.com_<scenario>` (dashes as underscores) for others. */
+function sourceName(scenario: string): string {
+  return scenario === SEED_SCENARIO ? SEED_SOURCE : `make.com_${scenario.replace(/[-.]/g, '_')}`;
+}
