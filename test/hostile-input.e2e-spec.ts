@@ -45,6 +45,17 @@ describe('hostile input never causes a 500', () => {
       ['post', '/api/v1/dead-letters/redrive', { ids: 'dlv_x' }], ['post', '/api/v1/dead-letters/redrive', { ids: [1, 2] }],
       ['post', '/api/v1/events/evt_01M89PDKDMF1VE3FQ6SRP70R8W/replay', { subscriptionId: 42 }], ['get', '/api/v1/deliveries?cursor=1-2&status=odd', undefined],
       ['get', '/api/v1/events?limit=1e3&since=0x10', undefined], ['get', '/api/v1/deliveries/' + 'd'.repeat(3000), undefined],
+      // Workflows: the Make.com actions, approvals and knowledge graphs.
+      ['post', '/api/v1/actions/process_webhook_data', { webhook_data: deep(2000) }], ['post', '/api/v1/actions/process_webhook_data', []],
+      ['post', '/api/v1/actions/extract_client_knowledge_graph', { webhook_data: { task: deep(2000) } }],
+      ['post', '/api/v1/actions/send_webhook_response', { response_url: 'javascript:alert(1)', response_data: {}, client_id: 'c' }],
+      ['post', '/api/v1/actions/send_webhook_response', { response_url: 'http://x', response_data: deep(100), client_id: '' }],
+      ['post', '/api/v1/actions/validate_webhook_signature', { webhook_data: deep(2000), signature: 'sha256=' + 'f'.repeat(64) }],
+      ['post', '/api/v1/actions/validate_webhook_signature', { webhook_data: '{}', signature: 42 }], ['post', '/api/v1/actions/nope', {}],
+      ['get', '/api/v1/approvals?status=odd', undefined], ['get', '/api/v1/approvals?limit=1e9', undefined], ['get', '/api/v1/approvals?cursor=%00', undefined],
+      ['post', '/api/v1/approvals/apr_01M89PDKDBVWKY38BT0TR863KS/approve', { reason: 5 }], ['post', '/api/v1/approvals/' + 'a'.repeat(3000) + '/reject', {}],
+      ['get', '/api/v1/approvals/%00', undefined], ['get', '/api/v1/knowledge-graphs/%00', undefined], ['get', '/api/v1/knowledge-graphs/kg_01M89PDKDBVWKY38BT0TR863KS', undefined],
+      ['get', '/api/v1/clients/' + 'c'.repeat(3000) + '/knowledge-graph', undefined],
     ];
     for (const [method, path, body] of requests) {
       const test = (hub.http() as unknown as Record<string, (p: string) => { set(h: object): { send(b?: unknown): Promise<{ status: number; body: unknown }> } }>)[method](path).set(auth);
@@ -54,7 +65,26 @@ describe('hostile input never causes a 500', () => {
     }
   });
 
+  it('answers a Make.com scenario call that authenticates but carries odd task data with 200 or 400, never a 500', async () => {
+    const bodies = [
+      { client_id: 'c', action_id: 'get_client_data', task: { custom_fields: deep(1000), assignees: deep(1000), status: deep(500) } },
+      { client_id: 'c', action_id: 'get_client_data', task: { assignees: Array.from({ length: 5000 }, (_, i) => ({ id: i })), custom_fields: 'x', status: 7 } },
+      { client_id: 'c', action_id: 'get_client_data', task: { id: { nested: true }, name: 42, custom_fields: [null, 1, 'x', { value: deep(300) }] } },
+    ];
+    for (const body of bodies) {
+      const res = await hub.http().post('/api/webhook/make.com/chatgpt-clients').set({ 'Content-Type': 'application/json', 'x-make-apikey': 'k'.repeat(20) }).send(body);
+      if (res.status >= 500 || ![200, 400].includes(res.status)) throw new Error(`-> ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+    }
+  });
+
   it('sent no 500', () => {
     expect(hub.serverErrors).toEqual([]);
   });
 });
+
+/** A value nested `levels` deep: {"a":{"a":...}}. */
+function deep(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: true };
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}

@@ -236,7 +236,7 @@ describe('workflows: Make.com actions, knowledge graphs and approvals decided fr
       expect(responsesAt('/responses').length).toBe(before + 1);
     });
 
-    it('a rejected one and an expired one never reach the sink', async () => {
+    it('a rejected one never reaches the sink, whatever arrives later', async () => {
       const before = responsesAt('/responses').length;
       const rejected = await requestResponse({ answer: 'no' });
       const res = await hub.http().post(`/api/v1/approvals/${rejected}/reject`).set(auth).send({ reason: 'not today' });
@@ -272,6 +272,44 @@ describe('workflows: Make.com actions, knowledge graphs and approvals decided fr
       expect(await waitFor(async () => responsesAt('/responses').length > before, 15_000)).toBe(true);
       expect((await hub.http().get(`/api/v1/approvals/${id}`).set(auth)).body).toMatchObject({ status: 'approved', decision: { by: { channel: 'telegram', id: '42', name: 'ada' } } });
       expect(sent.body.reply_markup).toBeDefined();
+    });
+
+    it('a text reply to the request message in the approval chat decides, as its buttons do', async () => {
+      const id = await requestResponse({ answer: 'by reply' });
+      await telegram.waitForCall('sendMessage', (b) => JSON.stringify(b).includes(id));
+      const sent = [...telegram.messages.values()].find((m) => String(m.text).includes(id));
+      expect(await waitFor(async () => (await hub.http().get(`/api/v1/approvals/${id}`).set(auth)).body.telegram, 10_000)).toBeTruthy();
+      const update = {
+        update_id: 9100,
+        message: {
+          message_id: 7001,
+          from: { id: 77, is_bot: false, first_name: 'Grace', username: 'grace' },
+          chat: { id: Number(CHAT_ID), type: 'supergroup' },
+          date: Math.floor(Date.now() / 1000),
+          text: 'Reject, the numbers are wrong',
+          reply_to_message: { message_id: sent.message_id, chat: { id: Number(CHAT_ID), type: 'supergroup' }, date: 1, text: sent.text },
+        },
+      };
+      expect((await hub.http().post('/webhooks/telegram').set({ 'X-Telegram-Bot-Api-Secret-Token': TG_SECRET }).send(update)).status).toBeLessThan(300);
+      expect(await waitFor(async () => (await hub.http().get(`/api/v1/approvals/${id}`).set(auth)).body.status === 'rejected', 15_000)).toBe(true);
+      expect((await hub.http().get(`/api/v1/approvals/${id}`).set(auth)).body.decision.by).toEqual({ channel: 'telegram', id: '77', name: 'grace' });
+    });
+
+    it('a dead response delivery redriven sends the same body again, not the decision event', async () => {
+      sink.reply = (req) => (req.path === '/flaky' && sink.received.filter((r) => r.path === '/flaky').length === 1 ? { status: 500 } : { status: 200 });
+      const registered = await hub.http().post('/api/v1/subscriptions').set(auth).send({ url: sink.url('/flaky'), events: ['makecom.webhook_response'], retrySchedule: [] });
+      const res = await hub.http().post('/api/v1/actions/send_webhook_response').set(auth).send({ response_url: sink.url('/flaky'), response_data: { try: 'again' }, client_id: 'client-123' });
+      await hub.http().post(`/api/v1/approvals/${res.body.approval_id}/approve`).set(auth).send({});
+      const dead = await waitFor(async () => (await hub.http().get('/api/v1/dead-letters').query({ subscriptionId: registered.body.id }).set(auth)).body.data[0], 15_000);
+      expect(dead?.status).toBe('dead');
+      const redriven = await hub.http().post('/api/v1/dead-letters/redrive').set(auth).send({ ids: [dead.id] });
+      expect(redriven.body.redriven).toBe(1);
+      expect(await waitFor(async () => responsesAt('/flaky').length === 2, 15_000)).toBe(true);
+      const [first, second] = responsesAt('/flaky');
+      expect(second.body).toBe(first.body);
+      expect(JSON.parse(second.body)).toMatchObject({ response_id: res.body.approval_id, data: { try: 'again' } });
+      expect(verifyStandardWebhook(registered.body.secret, second)).toBeTruthy();
+      sink.reply = () => ({ status: 200 });
     });
 
     it('MCP: a session receives hub.approval.requested; decide_approval approves; a second decision is an error', async () => {

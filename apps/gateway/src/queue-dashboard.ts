@@ -2,7 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { FastifyAdapter } from '@bull-board/fastify';
-import { getQueueToken } from '@nestjs/bullmq';
+import { DiscoveryService } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
@@ -10,7 +10,6 @@ import type { NextFunction, Request, Response } from 'express';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IncomingHttpHeaders } from 'node:http';
 import { HubConfig } from '@hub/config';
-import { DELIVERY_QUEUE } from '@hub/delivery';
 import { tokenEquals } from '@hub/webhook-core';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -23,14 +22,23 @@ const REFUSAL = {
 const CHALLENGE = 'Basic realm="webhook-hub queues", charset="UTF-8"';
 
 /**
- * Bull Board over the delivery queue at /admin/queues. A browser cannot send a bearer header, so
+ * Bull Board over every BullMQ queue the process registered (deliveries, and those modules add such
+ * as telegram) at /admin/queues. A browser cannot send a bearer header, so
  * HTTP Basic with the admin token as password works too (any user name); both compared in
  * constant time. Mounted only where the gateway runs (it owns the queue producer).
  */
 export async function mountQueueDashboard(app: NestExpressApplication | NestFastifyApplication, config: HubConfig): Promise<void> {
-  const queue = app.get<Queue>(getQueueToken(DELIVERY_QUEUE), { strict: false });
+  const queues = [
+    ...new Set(
+      app
+        .get(DiscoveryService, { strict: false })
+        .getProviders()
+        .map((wrapper) => wrapper.instance as unknown)
+        .filter((instance): instance is Queue => instance instanceof Queue),
+    ),
+  ].sort((a, b) => a.name.localeCompare(b.name));
   const board = (serverAdapter: ExpressAdapter | FastifyAdapter) =>
-    createBullBoard({ queues: [new BullMQAdapter(queue)], serverAdapter, options: { uiConfig: { boardTitle: 'Webhook hub' } } });
+    createBullBoard({ queues: queues.map((queue) => new BullMQAdapter(queue)), serverAdapter, options: { uiConfig: { boardTitle: 'Webhook hub' } } });
 
   if (app.getHttpAdapter().getType() === 'fastify') {
     const serverAdapter = new FastifyAdapter().setBasePath(DASHBOARD_PATH);

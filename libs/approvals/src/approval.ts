@@ -60,3 +60,9 @@ export const APPROVAL_EVENT_TYPES = [
   { type: APPROVAL_REQUESTED, description: 'An action waits for a human decision (approve or reject); data is the approval.' },
   { type: APPROVAL_DECIDED, description: 'An approval was approved or rejected (data.decision says who, how and why); approved actions then run.' },
 ];
+
+/** What a channel tells the person who pressed a button or replied. */
+export interface ApprovalReplyOutcome {
+  decided: boolean;
+  text: string;
+}

@@ -135,11 +135,6 @@ export class ApprovalsRepository {
       .exec();
   }
 
-  /** True for the first caller only: one process sends an approval's Telegram message, also when an entry is re-run. */
-  async claimOnce(id: string, purpose: string): Promise<boolean> {
-    return (await this.redis.set(this.keys.approvalRef(`claim:${purpose}:${id}`), '1', 'EX', this.ttlSeconds, 'NX')) === 'OK';
-  }
-
   async findByRef(ref: string): Promise<string | null> {
     return this.redis.get(this.keys.approvalRef(ref));
   }

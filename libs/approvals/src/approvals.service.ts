@@ -129,11 +129,6 @@ export class ApprovalsService {
     return this.repository.recordTelegramMessage(id, message);
   }
 
-  /** True the first time only, for work done once per approval outside Redis (sending its Telegram message). */
-  claimOnce(id: string, purpose: string): Promise<boolean> {
-    return this.repository.claimOnce(id, purpose);
-  }
-
   async findByTelegramMessage(chatId: string, messageId: number): Promise<string | null> {
     return this.repository.findByRef(`telegram:${chatId}:${messageId}`);
   }

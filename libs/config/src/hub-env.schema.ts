@@ -180,8 +180,9 @@ export class HubEnv {
   })
   TELEGRAM_BOT_TOKEN?: string;
 
-  @Transform(emptyToUndefined) @IsOptional() @Matches(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,63})$/, {
-    message: 'must be a numeric chat id (e.g. -1001234567890) or a @channelusername',
+  // Numeric only: updates name chats by number, and decisions are accepted only from this chat.
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^-?\d{1,20}$/, {
+    message: 'must be a numeric chat id such as -1001234567890 (ask @userinfobot or read getUpdates)',
   })
   TELEGRAM_APPROVAL_CHAT_ID?: string;
 

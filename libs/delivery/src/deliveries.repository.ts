@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
-import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus } from './delivery';
+import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus, OWN_PAYLOAD_FIELD } from './delivery';
 import { DeliveryRedis, withDeliveryScripts } from './delivery-scripts';
 import { exec } from './subscriptions.repository';
 
@@ -84,6 +84,11 @@ export class DeliveriesRepository {
     if (!DELIVERY_ID_PATTERN.test(id)) return null;
     const [delivery, attempts] = await Promise.all([this.get(id), this.attempts(id)]);
     return delivery ? { ...delivery, attempts } : null;
+  }
+
+  /** The body a delivery sends when it is not its event's envelope (see OWN_PAYLOAD_FIELD), else null. */
+  ownPayload(id: string): Promise<string | null> {
+    return this.redis.hget(this.keys.delivery(id), OWN_PAYLOAD_FIELD);
   }
 
   async attempts(id: string): Promise<DeliveryAttempt[]> {
@@ -228,8 +233,9 @@ function toHash(d: Partial<Delivery>): Record<string, string> {
 }
 
 function fromHash(hash: Record<string, string>): Delivery {
+  const { [OWN_PAYLOAD_FIELD]: _payload, ...rest } = hash;
   return {
-    ...(hash as unknown as Delivery),
+    ...(rest as unknown as Delivery),
     attemptCount: Number(hash.attemptCount ?? 0),
     ...(hash.lastStatusCode ? { lastStatusCode: Number(hash.lastStatusCode) } : {}),
   };

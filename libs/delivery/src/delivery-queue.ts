@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DomainEvent } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
-import { DELIVERY_JOB, DELIVERY_QUEUE, Delivery, DeliveryJobData, DeliveryTrigger, deliveryId } from './delivery';
+import { DELIVERY_JOB, DELIVERY_QUEUE, Delivery, DeliveryJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
 import { Subscription } from './subscription';
 
@@ -20,6 +20,8 @@ export interface PlannedDelivery {
   trigger: DeliveryTrigger;
   /** Makes a new delivery of the same event and subscription (replay). */
   suffix?: string;
+  /** The payload is the sender's own body, not the event's envelope: kept in the record for redrive and replay. */
+  ownPayload?: boolean;
 }
 
 /**
@@ -42,6 +44,8 @@ export class DeliveryQueue {
     if (planned.length === 0) return [];
     const now = Date.now();
     const records: Delivery[] = planned.map((p) => ({
+      // An action's own body (not the event envelope) is kept for redrive and replay.
+      ...(p.ownPayload ? { [OWN_PAYLOAD_FIELD]: p.payload } : {}),
       id: deliveryId(p.event.id, p.subscription.id, p.suffix),
       eventId: p.event.id,
       eventType: p.event.type,

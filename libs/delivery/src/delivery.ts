@@ -21,6 +21,12 @@ export interface Delivery {
   deadAt?: string;
 }
 
+/**
+ * A delivery whose body is not its event's envelope (an approved action's own body) keeps that body
+ * in its record (field `payload`, never shown by the API), so a redrive or replay sends the same bytes.
+ */
+export const OWN_PAYLOAD_FIELD = 'payload';
+
 export interface DeliveryAttempt {
   attempt: number;
   at: string;

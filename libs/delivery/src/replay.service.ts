@@ -85,9 +85,13 @@ export class ReplayService {
     if (request.dryRun) return result;
 
     const fresh: PlannedDelivery[] = [];
-    for (const eventId of [...skippedIds, ...delivered.map((d) => d.eventId)]) {
+    for (const eventId of skippedIds) {
       const event = await this.events.get(eventId);
       if (event) fresh.push(this.plan(event, subscription, 'replay'));
+    }
+    for (const delivery of delivered) {
+      const event = await this.events.get(delivery.eventId);
+      if (event) fresh.push(this.plan(event, subscription, 'replay', await this.deliveries.ownPayload(delivery.id)));
     }
     await this.queue.enqueue(fresh);
     await this.deliveries.removeSkipped(subscription.id, skippedIds);
@@ -101,12 +105,13 @@ export class ReplayService {
   async redriveOne(delivery: Delivery, subscription: Subscription): Promise<boolean> {
     const event = await this.events.get(delivery.eventId);
     if (!event) return false;
-    await this.queue.redrive(delivery, subscription, deliveryPayload(event));
+    // An action's own body is sent again as it was; other deliveries carry the event's envelope.
+    await this.queue.redrive(delivery, subscription, (await this.deliveries.ownPayload(delivery.id)) ?? deliveryPayload(event));
     return true;
   }
 
-  private plan(event: DomainEvent, subscription: Subscription, trigger: 'replay'): PlannedDelivery {
-    return { event, subscription, payload: deliveryPayload(event), trigger, suffix: `r${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}` };
+  private plan(event: DomainEvent, subscription: Subscription, trigger: 'replay', ownPayload?: string | null): PlannedDelivery {
+    return { event, subscription, payload: ownPayload ?? deliveryPayload(event), ...(ownPayload ? { ownPayload: true } : {}), trigger, suffix: `r${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}` };
   }
 }
 

@@ -43,7 +43,7 @@ export class MakeComResponseRunner implements ApprovalActionRunner {
     const id = deliveryId(decided.id, subscription.id);
     // The event the delivery belongs to: the decision (webhook-id = its id, stable across retries).
     const event: DomainEvent = { ...decided, type: 'makecom.webhook_response' };
-    await this.queue.enqueue([{ event, subscription, payload, trigger: 'action' }]);
+    await this.queue.enqueue([{ event, subscription, payload, trigger: 'action', ownPayload: true }]);
     return { delivery_id: id, subscription_id: subscription.id, url: subscription.url, endpoint_created: created };
   }
 }

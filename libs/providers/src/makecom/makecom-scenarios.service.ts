@@ -69,8 +69,9 @@ export class MakeComScenariosService {
    * The reply to an event: the stored one, or computed, stored and returned. Work longer than
    * WEBHOOK_TIMEOUT_SECONDS answers 408; it still finishes and stores its reply for the redelivery.
    */
-  async replyFor(event: DomainEvent): Promise<string> {
-    const stored = await this.storedReply(event.id);
+  async replyFor(event: DomainEvent, fresh = false): Promise<string> {
+    // A fresh event has no reply yet (and a racing computation is settled by SET NX): skip the read.
+    const stored = fresh ? null : await this.storedReply(event.id);
     if (stored !== null) return stored;
     const work = this.computeAndStore(event);
     const seconds = this.config.makecom.timeoutSeconds;

@@ -31,9 +31,10 @@ export class MakeComController {
     }
     // The scenario travels to the adapter as the route key, so normalize() can scope and record it.
     const stored = await this.ingest.ingest('makecom', scenario, req);
-    const event = stored.stored?.[0] ?? (await this.firstEvent(stored.outcome.duplicates[0]));
+    const fresh = stored.stored?.[0];
+    const event = fresh ?? (await this.firstEvent(stored.outcome.duplicates[0]));
     // Both a first delivery and a redelivery answer 200 with the same reply: the work is done.
-    const reply = await this.scenarios.replyFor(event);
+    const reply = await this.scenarios.replyFor(event, fresh !== undefined);
     res.status(200);
     // Parsing the stored JSON text and letting the framework serialise it again gives the same bytes.
     return JSON.parse(reply) as unknown;

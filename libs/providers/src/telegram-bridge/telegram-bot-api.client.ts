@@ -14,7 +14,6 @@ export class TelegramApiError extends Error {
 }
 
 const TIMEOUT_MS = 10_000;
-const ATTEMPTS = 3;
 
 /**
  * The few Bot API methods the approval workflow calls (sendMessage, editMessageText,
@@ -29,22 +28,11 @@ export class TelegramBotApiClient {
     return this.config.telegram.botToken !== undefined;
   }
 
-  /** Calls a method; retries network errors, 5xx and 429 (honouring retry_after up to 30 s) a few times. */
+  /** Calls a method once; the telegram queue retries what is worth retrying (TelegramCallsProcessor). */
   async call<T = unknown>(method: string, params: Record<string, unknown>): Promise<T> {
     const token = this.config.telegram.botToken;
     if (!token) throw new TelegramApiError('TELEGRAM_BOT_TOKEN is not set');
-    let last: TelegramApiError | undefined;
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      try {
-        return await this.once<T>(`${this.config.telegram.apiUrl}/bot${token}/${method}`, method, params);
-      } catch (error) {
-        last = error instanceof TelegramApiError ? error : new TelegramApiError(`Telegram ${method}: ${(error as Error).name}`);
-        const retryable = last.status === undefined || last.status >= 500 || last.status === 429;
-        if (!retryable || attempt === ATTEMPTS) break;
-        await sleep(Math.min((last.retryAfterSeconds ?? attempt) * 1000, 30_000));
-      }
-    }
-    throw last!;
+    return this.once<T>(`${this.config.telegram.apiUrl}/bot${token}/${method}`, method, params);
   }
 
   private async once<T>(url: string, method: string, params: Record<string, unknown>): Promise<T> {
@@ -73,8 +61,4 @@ export class TelegramBotApiClient {
     }
     return body.result as T;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

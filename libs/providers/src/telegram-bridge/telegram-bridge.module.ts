@@ -1,3 +1,4 @@
+import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ProcessRoles, providerModule } from '@hub/webhook-core';
 import { CcTelegramAdapter } from './cctelegram.adapter';
@@ -6,6 +7,8 @@ import { TelegramBotAdapter } from './telegram-bot.adapter';
 import { TelegramBotController } from './telegram-bot.controller';
 import { TelegramApprovalsHandler } from './telegram-approvals.handler';
 import { TelegramBotApiClient } from './telegram-bot-api.client';
+import { TELEGRAM_QUEUE, TelegramCalls } from './telegram-calls.queue';
+import { TelegramCallsProcessor } from './telegram-calls.processor';
 
 /**
  * Two Telegram senders, the CCTelegram bridge (source `cctelegram`) and the Bot API itself (source
@@ -15,9 +18,15 @@ import { TelegramBotApiClient } from './telegram-bot-api.client';
 export class TelegramBridgeModule {
   static register(roles: ProcessRoles): DynamicModule {
     return providerModule(TelegramBridgeModule, roles, {
+      imports: [
+        BullModule.registerQueue({
+          name: TELEGRAM_QUEUE,
+          defaultJobOptions: { removeOnComplete: { age: 86_400, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
+        }),
+      ],
       controllers: [CcTelegramController, TelegramBotController],
-      providers: [CcTelegramAdapter, TelegramBotAdapter, TelegramBotApiClient],
-      workerProviders: [TelegramApprovalsHandler],
+      providers: [CcTelegramAdapter, TelegramBotAdapter, TelegramBotApiClient, TelegramCalls],
+      workerProviders: [TelegramApprovalsHandler, TelegramCallsProcessor],
       exports: [CcTelegramAdapter, TelegramBotAdapter],
     });
   }
