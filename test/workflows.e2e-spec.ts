@@ -336,26 +336,76 @@ describe('workflows: Make.com actions, knowledge graphs and approvals decided fr
 describe('approvals expire', () => {
   let hub: TestHub;
   let sink: HttpSink;
+  let telegram: FakeTelegramBotApi;
 
   beforeAll(async () => {
     sink = await new HttpSink().start();
-    hub = await startHub('approvals-expiry', { MAKE_COM_API_KEY: API_KEY, ALLOW_PRIVATE_TARGETS: 'true', APPROVAL_TTL_SECONDS: '10' });
+    telegram = await new FakeTelegramBotApi().start();
+    hub = await startHub('approvals-expiry', {
+      MAKE_COM_API_KEY: API_KEY,
+      ALLOW_PRIVATE_TARGETS: 'true',
+      APPROVAL_TTL_SECONDS: '10',
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_APPROVAL_CHAT_ID: CHAT_ID,
+      TELEGRAM_API_URL: telegram.url,
+    });
   });
   afterAll(async () => {
     await hub?.close();
     await sink?.stop();
+    await telegram?.stop();
   });
 
-  it('an expired approval answers 409 and never reaches the sink', async () => {
+  it('expires undecided: hub.approval.expired, the Telegram message says so, a late approve is 409 and nothing is sent', async () => {
     const res = await hub.http().post('/api/v1/actions/send_webhook_response').set(auth).send({ response_url: sink.url('/late'), response_data: { x: 1 }, client_id: 'c' });
     expect(res.status).toBe(202);
     const id = res.body.approval_id;
-    expect(await waitFor(async () => (await hub.http().get(`/api/v1/approvals/${id}`).set(auth)).body.status === 'expired', 20_000, 500)).toBe(true);
+    await telegram.waitForCall('sendMessage', (b) => JSON.stringify(b).includes(id));
+    // The sweeper expires it (every 5 s) and announces it.
+    const expired = await waitFor(async () => {
+      const events = await hub.http().get('/api/v1/events').query({ type: 'hub.approval.expired' }).set(auth);
+      return events.body.data.find((e: { subject: string }) => e.subject === id);
+    }, 30_000, 250);
+    expect(expired?.data).toMatchObject({ approval_id: id, status: 'expired' });
+    expect((await hub.http().get(`/api/v1/approvals/${id}`).set(auth)).body.status).toBe('expired');
+    const edited = await telegram.waitForCall('editMessageText', (b) => String(b.text).includes(id));
+    expect(edited.body.text).toMatch(/Expired .* never run/);
     const late = await hub.http().post(`/api/v1/approvals/${id}/approve`).set(auth).send({});
     expect(late.status).toBe(409);
     expect(late.body.message).toMatch(/expired .* never run/);
     await sleep(1_000);
     expect(sink.received).toHaveLength(0);
+  });
+
+  it('lists by status, newest first, with a cursor that pages without repeats', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await hub.http().post('/api/v1/actions/send_webhook_response').set(auth).send({ response_url: sink.url('/page'), response_data: { i }, client_id: 'c' });
+      ids.push(res.body.approval_id);
+    }
+    await hub.http().post(`/api/v1/approvals/${ids[1]}/reject`).set(auth).send({});
+    const first = await hub.http().get('/api/v1/approvals').query({ status: 'pending', limit: 2 }).set(auth);
+    expect(first.body.data.map((a: { id: string }) => a.id)).toEqual([ids[4], ids[3]]);
+    const second = await hub.http().get('/api/v1/approvals').query({ status: 'pending', limit: 2, cursor: first.body.nextCursor }).set(auth);
+    expect(second.body.data.map((a: { id: string }) => a.id)).toEqual([ids[2], ids[0]]);
+    const rejected = await hub.http().get('/api/v1/approvals').query({ status: 'rejected' }).set(auth);
+    expect(rejected.body.data.map((a: { id: string }) => a.id)).toEqual([ids[1]]);
+    expect((await hub.http().get('/api/v1/approvals').query({ status: 'maybe' }).set(auth)).status).toBe(400);
+  });
+
+  it('stores an approval event a crash left in the outbox, once', async () => {
+    const { ApprovalsRepository } = await import('../libs/approvals/src/approvals.repository');
+    const { ApprovalsService } = await import('@hub/approvals');
+    const repository = hub.app.get(ApprovalsRepository);
+    const now = Date.now();
+    const id = `apr_${'0'.repeat(10)}${'CRASHCRASHCRASHC'}`;
+    // What request() does before a crash: the approval and its outbox entry exist, the event does not.
+    await repository.create({ id, action: 'makecom.send_webhook_response', arguments: {}, summary: 'left by a crash', status: 'pending', requestedBy: { channel: 'rest' }, requestedAt: new Date(now).toISOString(), expiresAt: new Date(now + 60_000).toISOString() }, now, 'apr_0');
+    const service = hub.app.get(ApprovalsService);
+    expect(await service.announceLeftovers(0)).toBe(1);
+    expect(await service.announceLeftovers(0)).toBe(0);
+    const events = await hub.http().get('/api/v1/events').query({ type: 'hub.approval.requested' }).set(auth);
+    expect(events.body.data.filter((e: { subject: string }) => e.subject === id)).toHaveLength(1);
   });
 });
 

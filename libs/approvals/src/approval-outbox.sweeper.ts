@@ -5,7 +5,11 @@ const SWEEP_EVERY_MS = 5_000;
 /** An outbox entry younger than this may still be in the hands of the process that wrote it. */
 const GRACE_MS = 10_000;
 
-/** In the worker: stores approval events a crashed process left unstored (see ApprovalsService). */
+/**
+ * In the worker: expires pending approvals whose time has come (hub.approval.expired) and stores
+ * approval events a crashed process left unstored (see ApprovalsService). Several workers may sweep
+ * at once: each step is a Lua script and each event has a dedupe key, so nothing happens twice.
+ */
 @Injectable()
 export class ApprovalOutboxSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ApprovalOutboxSweeper.name);
@@ -17,8 +21,12 @@ export class ApprovalOutboxSweeper implements OnApplicationBootstrap, OnApplicat
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.running ??= this.approvals
-        .announceLeftovers(GRACE_MS)
-        .then((n) => n > 0 && this.logger.log(`stored ${n} approval event(s) left over by a crash`))
+        .expireDue()
+        .then(async (expired) => {
+          if (expired > 0) this.logger.log(`expired ${expired} approval(s) nobody decided in time`);
+          const leftovers = await this.approvals.announceLeftovers(GRACE_MS);
+          if (leftovers > 0) this.logger.log(`stored ${leftovers} approval event(s) left over by a crash`);
+        })
         .catch((error: Error) => this.logger.debug(`approval outbox: ${error.message}`))
         .finally(() => (this.running = undefined));
     }, SWEEP_EVERY_MS);

@@ -55,10 +55,12 @@ export const APPROVAL_ID_PATTERN = /^apr_[0-9A-HJKMNP-TV-Z]{26}$/;
 /** The hub's own events about approvals, so subscribers and MCP sessions see them. */
 export const APPROVAL_REQUESTED = 'hub.approval.requested';
 export const APPROVAL_DECIDED = 'hub.approval.decided';
+export const APPROVAL_EXPIRED = 'hub.approval.expired';
 
 export const APPROVAL_EVENT_TYPES = [
   { type: APPROVAL_REQUESTED, description: 'An action waits for a human decision (approve or reject); data is the approval.' },
   { type: APPROVAL_DECIDED, description: 'An approval was approved or rejected (data.decision says who, how and why); approved actions then run.' },
+  { type: APPROVAL_EXPIRED, description: 'A pending approval reached APPROVAL_TTL_SECONDS undecided; its action never runs.' },
 ];
 
 /** What a channel tells the person who pressed a button or replied. */

@@ -5,9 +5,9 @@ import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { Approval, ApprovalDecision, ApprovalStatus, ApprovalTelegramMessage } from './approval';
 
 /*
- * Creates an approval: its hash, its place in the index and the outbox entry that says its
- * `requested` event is still to be stored, atomically.
- * KEYS: [approval, index, outbox]  ARGV: [id, requestJson, expiresAtMs, ttlSeconds, nowMs, pruneBelow]
+ * Creates an approval: its hash, its place in the index and the expiry schedule, and the outbox
+ * entry that says its `requested` event is still to be stored, atomically.
+ * KEYS: [approval, index, outbox, expiring]  ARGV: [id, requestJson, expiresAtMs, ttlSeconds, nowMs, pruneBelow]
  */
 const CREATE_LUA = `
 redis.call('HSET', KEYS[1], 'request', ARGV[2], 'status', 'pending', 'expiresAtMs', ARGV[3])
@@ -15,21 +15,42 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('ZREMRANGEBYLEX', KEYS[2], '-', ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1] .. ':requested')
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 return 1
+`;
+
+/*
+ * Expires a pending approval whose time has come (and queues its `expired` event); anything else
+ * only leaves the expiry schedule. KEYS: [approval, outbox, expiring]  ARGV: [id, nowMs]
+ * Returns 1 when it expired the approval now, 0 otherwise.
+ */
+const EXPIRE_LUA = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'pending' then
+  if tonumber(ARGV[2]) < tonumber(redis.call('HGET', KEYS[1], 'expiresAtMs')) then return 0 end
+  redis.call('HSET', KEYS[1], 'status', 'expired')
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1] .. ':expired')
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  return 1
+end
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 0
 `;
 
 /*
  * The first decision wins: only a pending, unexpired approval changes, and its `decided` event
  * joins the outbox in the same step. A pending one past its time becomes expired instead.
- * KEYS: [approval, outbox]  ARGV: [status, decisionJson, nowMs, id]
+ * KEYS: [approval, outbox, expiring]  ARGV: [status, decisionJson, nowMs, id]
  * Returns {'ok'} | {'missing'} | {'expired'} | {'conflict', status, decisionJson}
  */
 const DECIDE_LUA = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'missing'} end
 if status ~= 'pending' then return {'conflict', status, redis.call('HGET', KEYS[1], 'decision') or ''} end
+redis.call('ZREM', KEYS[3], ARGV[4])
 if tonumber(ARGV[3]) >= tonumber(redis.call('HGET', KEYS[1], 'expiresAtMs')) then
   redis.call('HSET', KEYS[1], 'status', 'expired')
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4] .. ':expired')
   return {'expired'}
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'decision', ARGV[2])
@@ -40,6 +61,7 @@ return {'ok'}
 type ApprovalRedis = Redis & {
   hubCreateApproval(numKeys: number, ...args: (string | number)[]): Promise<number>;
   hubDecideApproval(numKeys: number, ...args: (string | number)[]): Promise<string[]>;
+  hubExpireApproval(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
 export type DecideOutcome =
@@ -63,6 +85,7 @@ export class ApprovalsRepository {
     if (!('hubCreateApproval' in redis)) {
       redis.defineCommand('hubCreateApproval', { lua: CREATE_LUA });
       redis.defineCommand('hubDecideApproval', { lua: DECIDE_LUA });
+      redis.defineCommand('hubExpireApproval', { lua: EXPIRE_LUA });
     }
     this.redis = redis as ApprovalRedis;
   }
@@ -75,10 +98,11 @@ export class ApprovalsRepository {
   async create(approval: Approval, now: number, pruneBelowId: string): Promise<void> {
     const { status: _status, decision: _decision, result: _result, telegram: _telegram, ...request } = approval;
     await this.redis.hubCreateApproval(
-      3,
+      4,
       this.keys.approval(approval.id),
       this.keys.approvalsIndex(),
       this.keys.approvalsOutbox(),
+      this.keys.approvalsExpiring(),
       approval.id,
       JSON.stringify(request),
       Date.parse(approval.expiresAt),
@@ -90,9 +114,10 @@ export class ApprovalsRepository {
 
   async decide(id: string, status: 'approved' | 'rejected', decision: ApprovalDecision, now: number): Promise<DecideOutcome> {
     const [outcome, current, decisionJson] = await this.redis.hubDecideApproval(
-      2,
+      3,
       this.keys.approval(id),
       this.keys.approvalsOutbox(),
+      this.keys.approvalsExpiring(),
       status,
       JSON.stringify(decision),
       now,
@@ -120,6 +145,16 @@ export class ApprovalsRepository {
   /** Newest first; `before` is the last id of the previous page. */
   async pageIds(before: string | undefined, count: number): Promise<string[]> {
     return this.redis.zrevrangebylex(this.keys.approvalsIndex(), before ? `(${before}` : '+', '-', 'LIMIT', 0, count);
+  }
+
+  /** Ids of pending approvals whose time has come. */
+  async dueToExpire(now: number, count: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.approvalsExpiring(), '-inf', now, 'LIMIT', 0, count);
+  }
+
+  /** True when this call expired the approval (it was pending and due). */
+  async expire(id: string, now: number): Promise<boolean> {
+    return (await this.redis.hubExpireApproval(3, this.keys.approval(id), this.keys.approvalsOutbox(), this.keys.approvalsExpiring(), id, now)) === 1;
   }
 
   /** The action's outcome; the first one recorded stays (a re-run after a crash changes nothing). */

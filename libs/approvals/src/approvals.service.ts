@@ -3,6 +3,7 @@ import { HubConfig } from '@hub/config';
 import { DomainEvent, EventsRepository, newDomainEvent, newEventId } from '@hub/store';
 import {
   APPROVAL_DECIDED,
+  APPROVAL_EXPIRED,
   APPROVAL_ID_PATTERN,
   APPROVAL_REQUESTED,
   APPROVAL_STATUSES,
@@ -114,6 +115,7 @@ export class ApprovalsService {
     const current = await this.get(id);
     const recorded = { decision, by, ...(typeof reason === 'string' && reason.trim() ? { reason: reason.trim() } : {}), at: new Date(now).toISOString() };
     const outcome = await this.repository.decide(current.id, decision === 'approve' ? 'approved' : 'rejected', recorded, now);
+    if (outcome.outcome === 'expired') await this.announce(current.id, 'expired', { ...current, status: 'expired' });
     if (outcome.outcome !== 'ok') throw this.refusal(current, outcome);
     const decided: Approval = { ...current, status: decision === 'approve' ? 'approved' : 'rejected', decision: recorded };
     await this.announce(decided.id, 'decided', decided);
@@ -137,16 +139,28 @@ export class ApprovalsService {
   async announceLeftovers(olderThanMs: number, now = Date.now()): Promise<number> {
     const due = await this.repository.outboxDue(now - olderThanMs, 100);
     for (const member of due) {
-      const [id, kind] = member.split(':') as [string, 'requested' | 'decided'];
+      const [id, kind] = member.split(':') as [string, AnnouncedKind];
       const approval = await this.repository.get(id);
-      if (approval && (kind === 'requested' || approval.decision)) await this.announce(id, kind, approval);
+      if (approval && ANNOUNCED_KINDS.includes(kind)) await this.announce(id, kind, approval);
       else await this.repository.clearOutbox(member);
     }
     return due.length;
   }
 
-  private async announce(id: string, kind: 'requested' | 'decided', approval: Approval): Promise<DomainEvent> {
-    const event = newDomainEvent('hub', kind === 'requested' ? APPROVAL_REQUESTED : APPROVAL_DECIDED, approvalEventData(approval), { subject: id });
+  /** Expires the pending approvals whose time has come and announces each (run periodically by the worker). */
+  async expireDue(now = Date.now()): Promise<number> {
+    let expired = 0;
+    for (const id of await this.repository.dueToExpire(now, 100)) {
+      if (!(await this.repository.expire(id, now))) continue;
+      const approval = await this.repository.get(id, now);
+      if (approval) await this.announce(id, 'expired', approval);
+      expired++;
+    }
+    return expired;
+  }
+
+  private async announce(id: string, kind: AnnouncedKind, approval: Approval): Promise<DomainEvent> {
+    const event = newDomainEvent('hub', EVENT_TYPE_OF[kind], approvalEventData(approval), { subject: id });
     // The dedupe key makes a second announcement (the sweeper after a crash) a duplicate, not a second event.
     await this.events.append([{ event, dedupeKey: `approval:${id}:${kind}` }]);
     await this.repository.clearOutbox(`${id}:${kind}`);
@@ -155,7 +169,7 @@ export class ApprovalsService {
 
   private refusal(current: Approval, outcome: Exclude<DecideOutcome, { outcome: 'ok' }>): Error {
     if (outcome.outcome === 'missing') return new NotFoundException(`approval ${current.id} not found`);
-    if (outcome.outcome === 'expired') {
+    if (outcome.outcome === 'expired' || (outcome.outcome === 'conflict' && outcome.status === 'expired')) {
       return new ConflictException({ message: `approval ${current.id} expired at ${current.expiresAt}; it will never run`, details: { status: 'expired', expiresAt: current.expiresAt } });
     }
     const d = outcome.decision;
@@ -166,6 +180,10 @@ export class ApprovalsService {
     });
   }
 }
+
+type AnnouncedKind = 'requested' | 'decided' | 'expired';
+const ANNOUNCED_KINDS: AnnouncedKind[] = ['requested', 'decided', 'expired'];
+const EVENT_TYPE_OF: Record<AnnouncedKind, string> = { requested: APPROVAL_REQUESTED, decided: APPROVAL_DECIDED, expired: APPROVAL_EXPIRED };
 
 /** What the approval events carry: the approval as the API shows it. */
 function approvalEventData(approval: Approval): Record<string, unknown> {

@@ -122,6 +122,11 @@ export class RedisKeys {
     return `${this.tag}:approvals:outbox`;
   }
 
+  /** Pending approvals by the time they expire (score = ms), for the expiry sweep. */
+  approvalsExpiring(): string {
+    return `${this.tag}:approvals:expiring`;
+  }
+
   /** A reference outside the hub (a Telegram message) -> approval id. */
   approvalRef(ref: string): string {
     return `${this.tag}:approval-ref:${ref}`;

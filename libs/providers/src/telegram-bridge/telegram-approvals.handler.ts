@@ -1,5 +1,5 @@
 import { ConflictException, HttpException, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { APPROVAL_DECIDED, APPROVAL_REQUESTED, ApprovalActor, ApprovalReplyOutcome, ApprovalsService, describeActor } from '@hub/approvals';
+import { APPROVAL_DECIDED, APPROVAL_EXPIRED, APPROVAL_REQUESTED, ApprovalActor, ApprovalReplyOutcome, ApprovalsService, describeActor } from '@hub/approvals';
 import { HubConfig } from '@hub/config';
 import { DomainEvent, StreamEventHandler, StreamHandler, isRedisUnavailableError } from '@hub/store';
 import { ApprovalReply, TelegramUser, decisionInText, parseBridgeResponse, parseCallbackData, telegramActor } from './approval-replies';
@@ -8,7 +8,7 @@ import { TelegramCalls } from './telegram-calls.queue';
 /**
  * Approvals decided from Telegram, in the worker:
  * - with TELEGRAM_BOT_TOKEN and TELEGRAM_APPROVAL_CHAT_ID, each `hub.approval.requested` is sent to
- *   that chat with Approve / Reject buttons, and the message is edited once decided;
+ *   that chat with Approve / Reject buttons, and the message is edited once decided or expired;
  * - a Bot API `callback_query` pressed in that chat decides the approval (then answerCallbackQuery,
  *   so the button stops spinning);
  * - so does a text reply (approve / reject) to the request message in that chat;
@@ -39,7 +39,7 @@ export class TelegramApprovalsHandler implements StreamEventHandler {
       if (event.source === 'hub' && typeof approvalId === 'string') {
         if (!this.botEnabled) continue;
         if (event.type === APPROVAL_REQUESTED) await this.calls.add({ kind: 'approval-request', approvalId });
-        else if (event.type === APPROVAL_DECIDED) await this.calls.add({ kind: 'approval-decision', approvalId });
+        else if (event.type === APPROVAL_DECIDED || event.type === APPROVAL_EXPIRED) await this.calls.add({ kind: 'approval-decision', approvalId });
       } else if (event.type === 'telegram.callback_query') {
         await this.onCallbackQuery(event);
       } else if (event.type === 'telegram.message') {

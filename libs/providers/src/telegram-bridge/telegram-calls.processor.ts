@@ -79,7 +79,7 @@ export class TelegramCallsProcessor extends WorkerHost {
 
   private async showDecision(approvalId: string): Promise<unknown> {
     const approval = await this.approvals.find(approvalId);
-    if (!approval?.decision) return { skipped: true };
+    if (!approval || (!approval.decision && approval.status !== 'expired')) return { skipped: true };
     if (!approval.telegram) {
       // Decided before its request message went out: wait for it (a retry), unless none is coming.
       if (await this.calls.requestPending(approvalId)) throw new TelegramRetryError('the request message is not sent yet', 1_000);
@@ -101,7 +101,8 @@ export function requestText(approval: Approval): string {
 }
 
 export function decisionText(approval: Approval): string {
-  const d = approval.decision!;
+  const d = approval.decision;
+  if (!d) return [`⌛ Expired at ${approval.expiresAt} undecided; it will never run`, approval.summary, `Id: ${approval.id}`].join('\n');
   const mark = approval.status === 'approved' ? '✅ Approved' : '❌ Rejected';
   return [`${mark} by ${describeActor(d.by)} at ${d.at}${d.reason ? ` (${d.reason})` : ''}`, approval.summary, `Id: ${approval.id}`].join('\n');
 }
