@@ -13,19 +13,14 @@
  * BENCH_SECONDS (default 8) sets the length of each HTTP run; BENCH_CONNECTIONS (default 32) the load.
  */
 'use strict';
-const { spawn } = require('node:child_process');
 const { createHmac, randomBytes } = require('node:crypto');
 const { writeFileSync, mkdirSync } = require('node:fs');
 const http = require('node:http');
 const { join } = require('node:path');
-const autocannon = require('autocannon');
 const Redis = require('ioredis');
+const { ROOT, SECONDS, CONNECTIONS, REDIS_URL, runLoad, summary, startHubProcess, stopProcess, redisCounters, deleteKeys } = require('./bench-kit');
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const APP_SECRET = 'bench_app_secret';
-const ROOT = join(__dirname, '..');
 
 function metaDelivery(wamid) {
   return JSON.stringify({
@@ -44,37 +39,10 @@ function load(url, { unique }) {
   let n = 0;
   const runTag = randomBytes(4).toString('hex');
   const fixed = metaDelivery(`wamid.bench-fixed-${runTag}`);
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        method: 'POST',
-        connections: CONNECTIONS,
-        duration: SECONDS,
-        headers: { 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (req) => {
-              const body = unique ? metaDelivery(`wamid.bench-${runTag}-${n++}`) : fixed;
-              return { ...req, body, headers: { ...req.headers, 'x-hub-signature-256': sign(body) } };
-            },
-          },
-        ],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
+  return runLoad(url, () => {
+    const body = unique ? metaDelivery(`wamid.bench-${runTag}-${n++}`) : fixed;
+    return { body, headers: { 'x-hub-signature-256': sign(body) } };
   });
-}
-
-function summary(result) {
-  return {
-    requestsPerSec: Math.round(result.requests.average),
-    latencyP50Ms: result.latency.p50,
-    latencyP99Ms: result.latency.p99,
-    total: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
 }
 
 async function httpFloor() {
@@ -115,39 +83,8 @@ async function storeCeiling(prefix) {
   return { appendsPerSec: opsPerSec, total: done };
 }
 
-async function startHub(prefix, port, adapter) {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
-    env: { ...process.env, HTTP_ADAPTER: adapter, PORT: String(port), HOST: '127.0.0.1', HUB_PREFIX: prefix, HUB_ROLE: 'gateway', LOG_LEVEL: 'warn',
-      HUB_ADMIN_TOKEN: 'bench-admin-token-0123456789', WHATSAPP_APP_SECRET: APP_SECRET, RATE_LIMIT_PER_SOURCE: '1000000000', REDIS_URL },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-    if (ok) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('hub did not start');
-}
-
-/** Commands Redis executed (script internals included) and script calls (one per round trip here). */
-async function redisCounters(redis) {
-  const stats = await redis.info('stats');
-  const commandstats = await redis.info('commandstats');
-  const calls = (name) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(commandstats)?.[1] ?? 0);
-  return {
-    commands: Number(/total_commands_processed:(\d+)/.exec(stats)[1]),
-    scripts: calls('evalsha') + calls('eval'),
-  };
-}
-
-async function deleteKeys(redis, pattern) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+function startHub(prefix, port, adapter) {
+  return startHubProcess(port, { HTTP_ADAPTER: adapter, HUB_PREFIX: prefix, HUB_ROLE: 'gateway', WHATSAPP_APP_SECRET: APP_SECRET });
 }
 
 const ADAPTERS = (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').map((a) => a.trim()).filter(Boolean);
@@ -173,8 +110,7 @@ async function benchHub(adapter, prefix, port, redis) {
       redisRoundTripsPerRequest: +((after.scripts - before.scripts) / unique.total).toFixed(3),
     };
   } finally {
-    hub.kill('SIGTERM');
-    await new Promise((r) => hub.once('exit', r));
+    await stopProcess(hub);
   }
 }
 

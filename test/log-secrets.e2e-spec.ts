@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { REDIS_URL, deleteKeys, fixture, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
 import { FakeDigitalSamba } from './utils/fake-digital-samba';
+import { FakeTelegramBotApi, callbackQueryUpdate } from './utils/fake-telegram-bot-api';
 import { loadDelivery } from './utils/fixture-delivery';
 import { sha256Header } from './utils/signatures';
 import Redis from 'ioredis';
@@ -32,7 +33,12 @@ const ENV_SECRETS = {
   TAVUS_WEBHOOK_TOKEN: secret('TAVUS_WEBHOOK_TOKEN'),
   CCTELEGRAM_WEBHOOK_SECRET: secret('CCTELEGRAM_WEBHOOK_SECRET'),
   TELEGRAM_SECRET_TOKEN: secret('TELEGRAM_SECRET_TOKEN'),
+  // The bot token sits in every Bot API URL: a log line naming a URL would leak it.
+  TELEGRAM_BOT_TOKEN: `424242:${secret('TELEGRAM_BOT_TOKEN')}`,
 };
+const APPROVAL_CHAT_ID = '-1009876543210';
+/** A secret a caller passes to validate_webhook_signature (as secret_key): not logged either. */
+const CALLER_SECRET_KEY = secret('CALLER_SECRET_KEY');
 const SESSION_API_KEY = secret('X_DIGITALSAMBA_API_KEY');
 const SUBSCRIPTION_SECRET = `whsec_${Buffer.from(`subscription-secret-${tag}-padding!`).toString('base64')}`;
 /** A caller's wrong guess at a credential may be a real one with a typo: it is not logged either. */
@@ -60,10 +66,12 @@ describe('secrets never reach the logs (the built hub at LOG_LEVEL=trace)', () =
   let logs = '';
   let sink: HttpSink;
   let fake: FakeDigitalSamba;
+  let telegramApi: FakeTelegramBotApi;
 
   beforeAll(async () => {
     sink = await new HttpSink().start();
     fake = await new FakeDigitalSamba([SESSION_API_KEY]).start();
+    telegramApi = await new FakeTelegramBotApi(ENV_SECRETS.TELEGRAM_BOT_TOKEN).start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     hub = spawn(process.execPath, [MAIN], {
@@ -79,6 +87,8 @@ describe('secrets never reach the logs (the built hub at LOG_LEVEL=trace)', () =
         REDIS_URL,
         ALLOW_PRIVATE_TARGETS: 'true',
         DIGITAL_SAMBA_API_URL: fake.apiUrl,
+        TELEGRAM_API_URL: telegramApi.url,
+        TELEGRAM_APPROVAL_CHAT_ID: APPROVAL_CHAT_ID,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -95,6 +105,7 @@ describe('secrets never reach the logs (the built hub at LOG_LEVEL=trace)', () =
     }
     await sink.stop();
     await fake.stop();
+    await telegramApi.stop();
     const redis = new Redis(REDIS_URL);
     await deleteKeys(redis, `{${prefix}}:*`);
     redis.disconnect();
@@ -157,6 +168,19 @@ describe('secrets never reach the logs (the built hub at LOG_LEVEL=trace)', () =
     await record('telegram', post('/webhooks/telegram', { ...telegram.headers, 'X-Telegram-Bot-Api-Secret-Token': ENV_SECRETS.TELEGRAM_SECRET_TOKEN }, telegram.body));
     await record('telegramWrong', post('/webhooks/telegram', { ...telegram.headers, 'X-Telegram-Bot-Api-Secret-Token': WRONG_GUESS }, telegram.body));
 
+    // Workflows: an approval sent to Telegram and decided by its button (the Bot API calls carry the
+    // bot token in their URL), one Bot API call that fails, and a signature check with a caller's secret.
+    const asked = await fetch(`${base}/api/v1/actions/send_webhook_response`, { method: 'POST', headers: admin(), body: JSON.stringify({ response_url: sink.url('/response'), response_data: { ok: true }, client_id: 'c' }) });
+    const { approval_id: approvalId } = (await asked.json()) as { approval_id: string };
+    const sent = await telegramApi.waitForCall('sendMessage', (b) => JSON.stringify(b).includes(approvalId));
+    const messageId = [...telegramApi.messages.values()].find((m) => String(m.text).includes(approvalId))?.message_id as number;
+    telegramApi.failNext(1, 401);
+    const pressed = callbackQueryUpdate({ updateId: 77, callbackQueryId: `cq-${tag}`, data: `approve_${approvalId}`, chatId: Number(APPROVAL_CHAT_ID), messageId });
+    await record('telegramButton', post('/webhooks/telegram', { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': ENV_SECRETS.TELEGRAM_SECRET_TOKEN }, JSON.stringify(pressed)));
+    expect(sent.body.chat_id).toBe(APPROVAL_CHAT_ID);
+    await telegramApi.waitForCall('editMessageText', () => true);
+    await record('validateSignature', fetch(`${base}/api/v1/actions/validate_webhook_signature`, { method: 'POST', headers: admin(), body: JSON.stringify({ webhook_data: '{}', signature: `sha256=${'0'.repeat(64)}`, secret_key: CALLER_SECRET_KEY }) }));
+
     // MCP with the admin token and a per-session Digital Samba API key that reaches the (fake) platform.
     const client = new Client({ name: 'log-secrets', version: '1.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
@@ -170,11 +194,12 @@ describe('secrets never reach the logs (the built hub at LOG_LEVEL=trace)', () =
     await client.close();
 
     // Deliveries go out signed with the subscription's secret (both, during the rotation grace).
-    expect(await waitFor(async () => sink.received.length >= 3, 10_000)).toBe(true);
+    expect(await waitFor(async () => sink.received.length >= 3 && sink.received.some((r) => r.path === '/response'), 10_000)).toBe(true);
 
     expect(statuses).toMatchObject({
       rotate: 200, test: 200, wrongAdmin: 401, dashboard: 200, whatsappMeta: 200, whatsappBridge: 202, handshake: 200, handshakeWrong: 403,
       samba: 202, sambaWrong: 401, makecom: 200, makecomWrong: 401, tavus: 202, tavusToken: 202, tavusStats: 200, cctelegram: 202, telegram: 202, telegramWrong: 401,
+      telegramButton: 202, validateSignature: 200,
     });
   });
 
@@ -187,7 +212,9 @@ describe('secrets never reach the logs (the built hub at LOG_LEVEL=trace)', () =
       expect(requests.some((line) => line.includes(`"url":"${path}"`))).toBe(true);
     }
     expect(requests.some((line) => line.includes('"authorization":"[redacted]"'))).toBe(true);
-    const secrets = { ...ENV_SECRETS, SESSION_API_KEY, SUBSCRIPTION_SECRET, SUBSCRIPTION_SECRET_BYTES: SUBSCRIPTION_SECRET.slice('whsec_'.length), WRONG_GUESS };
+    // The failed Bot API call was logged, without its URL.
+    expect(logs).toMatch(/Telegram \w+: Unauthorized/);
+    const secrets = { ...ENV_SECRETS, TELEGRAM_BOT_SECRET_PART: ENV_SECRETS.TELEGRAM_BOT_TOKEN.split(':')[1], CALLER_SECRET_KEY, SESSION_API_KEY, SUBSCRIPTION_SECRET, SUBSCRIPTION_SECRET_BYTES: SUBSCRIPTION_SECRET.slice('whsec_'.length), WRONG_GUESS };
     const leaked = Object.entries(secrets)
       .filter(([, value]) => logs.includes(value))
       .map(([name, value]) => `${name}: ${logs.split('\n').find((line) => line.includes(value))?.slice(0, 400)}`);

@@ -312,6 +312,31 @@ describe('workflows: Make.com actions, knowledge graphs and approvals decided fr
       sink.reply = () => ({ status: 200 });
     });
 
+    it('an endpoint disabled when its response came replays the response itself (missed, then by event), not the decision event', async () => {
+      const registered = await hub.http().post('/api/v1/subscriptions').set(auth).send({ url: sink.url('/paused'), events: ['makecom.webhook_response'] });
+      await hub.http().post(`/api/v1/subscriptions/${registered.body.id}/disable`).set(auth).send({});
+      const res = await hub.http().post('/api/v1/actions/send_webhook_response').set(auth).send({ response_url: sink.url('/paused'), response_data: { missed: true }, client_id: 'client-123' });
+      const approved = await hub.http().post(`/api/v1/approvals/${res.body.approval_id}/approve`).set(auth).send({});
+      expect(approved.status).toBe(200);
+      const cancelled = await waitFor(async () => {
+        const list = await hub.http().get('/api/v1/deliveries').query({ subscriptionId: registered.body.id }).set(auth);
+        return list.body.data[0]?.status === 'cancelled';
+      }, 15_000, 100);
+      expect(cancelled).toBe(true);
+      const enabled = await hub.http().post(`/api/v1/subscriptions/${registered.body.id}/enable`).set(auth).send({});
+      expect(enabled.body.missed).toEqual({ skipped: 1 });
+      await hub.http().post(`/api/v1/subscriptions/${registered.body.id}/replay`).set(auth).send({ status: 'skipped' });
+      expect(await waitFor(async () => responsesAt('/paused').length === 1, 15_000)).toBe(true);
+      const [replayed] = responsesAt('/paused');
+      expect(JSON.parse(replayed.body)).toMatchObject({ response_id: res.body.approval_id, data: { missed: true } });
+      expect(replayed.headers['x-webhook-event']).toBe('makecom.webhook_response');
+
+      const decided = (await hub.http().get('/api/v1/events').query({ type: 'hub.approval.decided' }).set(auth)).body.data.find((e: { subject: string }) => e.subject === res.body.approval_id);
+      await hub.http().post(`/api/v1/events/${decided.id}/replay`).set(auth).send({ subscriptionId: registered.body.id });
+      expect(await waitFor(async () => responsesAt('/paused').length === 2, 15_000)).toBe(true);
+      expect(responsesAt('/paused')[1].body).toBe(replayed.body);
+    });
+
     it('MCP: a session receives hub.approval.requested; decide_approval approves; a second decision is an error', async () => {
       const before = responsesAt('/responses').length;
       const requested = toolJson(

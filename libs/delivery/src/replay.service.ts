@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { DomainEvent, EventsRepository } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
-import { Delivery } from './delivery';
+import { Delivery, deliveryId } from './delivery';
 import { DeliveryQueue, PlannedDelivery, deliveryPayload } from './delivery-queue';
 import { Subscription, subscriptionMatches } from './subscription';
 import { SubscriptionsService } from './subscriptions.service';
@@ -56,7 +56,7 @@ export class ReplayService {
       : (await this.subscriptions.list()).filter((s) => s.enabled && subscriptionMatches(s, event));
     const disabled = targets.find((s) => !s.enabled);
     if (disabled) throw new BadRequestException(`subscription ${disabled.id} is disabled; enable it first`);
-    return this.queue.enqueue(targets.map((subscription) => this.plan(event, subscription, 'replay')));
+    return this.queue.enqueue(await Promise.all(targets.map((subscription) => this.plan(event, subscription))));
   }
 
   async replaySubscription(subscriptionId: string, request: ReplayRequest = {}): Promise<ReplayResult> {
@@ -87,11 +87,11 @@ export class ReplayService {
     const fresh: PlannedDelivery[] = [];
     for (const eventId of skippedIds) {
       const event = await this.events.get(eventId);
-      if (event) fresh.push(this.plan(event, subscription, 'replay'));
+      if (event) fresh.push(await this.plan(event, subscription));
     }
     for (const delivery of delivered) {
       const event = await this.events.get(delivery.eventId);
-      if (event) fresh.push(this.plan(event, subscription, 'replay', await this.deliveries.ownPayload(delivery.id)));
+      if (event) fresh.push(await this.plan(event, subscription, delivery));
     }
     await this.queue.enqueue(fresh);
     await this.deliveries.removeSkipped(subscription.id, skippedIds);
@@ -110,8 +110,16 @@ export class ReplayService {
     return true;
   }
 
-  private plan(event: DomainEvent, subscription: Subscription, trigger: 'replay', ownPayload?: string | null): PlannedDelivery {
-    return { event, subscription, payload: ownPayload ?? deliveryPayload(event), ...(ownPayload ? { ownPayload: true } : {}), trigger, suffix: `r${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}` };
+  /**
+   * A new delivery of an event to a subscription. When the event's first delivery there carried its
+   * sender's own body (an approved response), the replay sends that body, under the same event type.
+   */
+  private async plan(event: DomainEvent, subscription: Subscription, original?: Delivery): Promise<PlannedDelivery> {
+    const suffix = `r${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+    const first = original ?? (await this.deliveries.get(deliveryId(event.id, subscription.id)));
+    const own = first ? await this.deliveries.ownPayload(first.id) : null;
+    if (first && own !== null) return { event: { ...event, type: first.eventType }, subscription, payload: own, ownPayload: true, trigger: 'replay', suffix };
+    return { event, subscription, payload: deliveryPayload(event), trigger: 'replay', suffix };
   }
 }
 

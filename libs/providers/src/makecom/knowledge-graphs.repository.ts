@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { KnowledgeGraph } from './knowledge-graph';
@@ -14,12 +15,15 @@ export class KnowledgeGraphsRepository {
   ) {}
 
   async save(graph: KnowledgeGraph): Promise<void> {
+    await this.saveIn(this.redis.multi(), graph).exec();
+  }
+
+  /** Adds the graph's writes to a transaction, so a caller stores it with its own writes in one round trip. */
+  saveIn(tx: ChainableCommander, graph: KnowledgeGraph): ChainableCommander {
     const ttl = this.config.eventRetentionSeconds;
-    await this.redis
-      .multi()
+    return tx
       .set(this.keys.knowledgeGraph(graph.extraction_id), JSON.stringify(graph), 'EX', ttl)
-      .set(this.keys.clientKnowledgeGraph(graph.client_id), graph.extraction_id, 'EX', ttl)
-      .exec();
+      .set(this.keys.clientKnowledgeGraph(graph.client_id), graph.extraction_id, 'EX', ttl);
   }
 
   async get(extractionId: string): Promise<KnowledgeGraph | null> {

@@ -37,20 +37,22 @@ export class MakeComActionsService {
     return { ...processWebhookData(input.webhook_data, input.client_id, input.action_id), processed_at: new Date(now).toISOString() };
   }
 
-  /** Extracts and stores a graph; `extraction` fixes its id and time (a scenario reply derives them from its event). */
-  async extractKnowledgeGraph(
-    input: Input<typeof extractKnowledgeGraphInput>,
-    extraction: { id?: string; at?: string; source?: string } = {},
-  ): Promise<KnowledgeGraph> {
-    const graph = buildKnowledgeGraph(input.webhook_data, {
+  /** Extracts and stores a graph (the action of the same name). */
+  async extractKnowledgeGraph(input: Input<typeof extractKnowledgeGraphInput>): Promise<KnowledgeGraph> {
+    const graph = this.buildGraph(input);
+    await this.graphs.save(graph);
+    return graph;
+  }
+
+  /** Extracts a graph without storing it; `extraction` fixes its id and time (a scenario reply derives them from its event). */
+  buildGraph(input: Input<typeof extractKnowledgeGraphInput>, extraction: { id?: string; at?: string; source?: string } = {}): KnowledgeGraph {
+    return buildKnowledgeGraph(input.webhook_data, {
       clientId: resolveClientId(input.webhook_data, input.client_id) ?? 'unknown',
       extractionId: extraction.id ?? newEventId().replace(/^evt_/, 'kg_'),
       extractedAt: extraction.at ?? new Date().toISOString(),
       source: extraction.source ?? SEED_SOURCE,
       includeTaskDetails: input.include_task_details ?? true,
     });
-    await this.graphs.save(graph);
-    return graph;
   }
 
   async getKnowledgeGraph(input: Input<typeof getKnowledgeGraphInput>): Promise<KnowledgeGraph> {

@@ -2,12 +2,17 @@ import { Inject, Injectable, Logger, RequestTimeoutException } from '@nestjs/com
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { KnowledgeGraph } from './knowledge-graph';
+import { KnowledgeGraphsRepository } from './knowledge-graphs.repository';
 import { MakeComActionsService, SEED_SOURCE } from './makecom-actions.service';
 
 /** The route of the seed's scenario "GPT - Get Client Knowledge Graph". */
 export const SEED_SCENARIO = 'chatgpt-clients';
 
-/** What a scenario action adds to the reply's `result`, computed from the stored event. */
+/**
+ * What a scenario action adds to the reply's `result`, computed from the stored event. A
+ * `knowledge_graph` in it is stored with the reply, in the same round trip.
+ */
 export type ScenarioAction = (event: DomainEvent, actions: MakeComActionsService) => Promise<Record<string, unknown>>;
 
 interface ScenarioEventData {
@@ -20,7 +25,7 @@ interface ScenarioEventData {
 /** Graph ids and times derive from the event, so a reply computed twice (a race, a re-run) is the same bytes. */
 const knowledgeGraphAction: ScenarioAction = async (event, actions) => {
   const data = event.data as ScenarioEventData;
-  const graph = await actions.extractKnowledgeGraph(
+  const graph = actions.buildGraph(
     { webhook_data: data, client_id: data.client_id, include_task_details: true },
     { id: `kg_${event.id.slice('evt_'.length)}`, at: event.receivedAt, source: sourceName(data.scenario) },
   );
@@ -53,6 +58,7 @@ export class MakeComScenariosService {
     private readonly keys: RedisKeys,
     private readonly config: HubConfig,
     private readonly actions: MakeComActionsService,
+    private readonly graphs: KnowledgeGraphsRepository,
   ) {}
 
   /** Adds (or replaces) the action a scenario's `action_id` runs; the extension point for new scenarios. */
@@ -90,25 +96,38 @@ export class MakeComScenariosService {
     }
   }
 
-  /** Computes the reply and keeps the first one stored (SET NX), so racing computations answer the same. */
+  /**
+   * Computes the reply and stores it with its knowledge graph in one round trip; the first reply
+   * stored stays (SET NX), so racing computations answer the same bytes.
+   */
   async computeAndStore(event: DomainEvent): Promise<string> {
-    const reply = JSON.stringify(await this.compute(event));
+    const { reply, graph } = await this.compute(event);
+    const text = JSON.stringify(reply);
     const key = this.keys.eventReply(event.id);
-    const stored = await this.redis.set(key, reply, 'EX', this.config.eventRetentionSeconds, 'NX');
-    return stored === 'OK' ? reply : ((await this.redis.get(key)) ?? reply);
+    const tx = this.redis.multi();
+    if (graph) this.graphs.saveIn(tx, graph);
+    const results = await tx.set(key, text, 'EX', this.config.eventRetentionSeconds, 'NX').get(key).exec();
+    const stored = results?.[results.length - 1]?.[1];
+    return typeof stored === 'string' ? stored : text;
   }
 
-  private async compute(event: DomainEvent): Promise<Record<string, unknown>> {
+  private async compute(event: DomainEvent): Promise<{ reply: Record<string, unknown>; graph?: KnowledgeGraph }> {
     const data = event.data as ScenarioEventData;
     const action = data.scenario === SEED_SCENARIO ? knowledgeGraphAction : (this.actionsById.get(data.action_id) ?? processAction);
     const result = await action(event, this.actions);
-    return {
+    const graph = isKnowledgeGraph(result.knowledge_graph) ? result.knowledge_graph : undefined;
+    const reply = {
       webhook_id: event.id,
       status: 'processed',
       client_id: data.client_id,
       result: { webhook_id: event.id, client_id: data.client_id, action_id: data.action_id, timestamp: event.receivedAt, source: sourceName(data.scenario), ...result },
     };
+    return { reply, ...(graph ? { graph } : {}) };
   }
+}
+
+function isKnowledgeGraph(value: unknown): value is KnowledgeGraph {
+  return typeof value === 'object' && value !== null && typeof (value as KnowledgeGraph).extraction_id === 'string' && typeof (value as KnowledgeGraph).client_id === 'string';
 }
 
 /** `make.com_chatgpt_clients` for the seed route, `make.com_<scenario>` (dashes as underscores) for others. */
