@@ -15,6 +15,7 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const { Queue, Worker } = require('bullmq');
 const { Agent, request } = require('undici');
 const Redis = require('ioredis');
+const { deleteKeys } = require('./bench-kit');
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 3000);
 const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 32);
@@ -146,15 +147,6 @@ async function hubEndToEnd(prefix) {
     hub.kill('SIGTERM');
     sink.close();
   }
-}
-
-async function deleteKeys(redis, pattern) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
 }
 
 async function main() {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalHttpServer } from './local-http-server';
 
 /** A webhook as the Digital Samba REST API returns it. */
 export interface FakeWebhook {
@@ -46,33 +46,19 @@ const BASE = '/api/v1';
  * `Authorization: Bearer <developer key>` (401 otherwise). Validation errors answer 422. Every
  * request is kept in `log`.
  */
-export class FakeDigitalSamba {
+export class FakeDigitalSamba extends LocalHttpServer {
   readonly log: FakeRequest[] = [];
   readonly webhooks = new Map<string, FakeWebhook>();
   events = [...FAKE_DS_EVENTS];
-  private server?: Server;
   private clock = Date.parse('2026-01-01T00:00:00Z');
 
-  constructor(readonly keys: string[]) {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, res, Buffer.concat(chunks).toString('utf8')));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  constructor(readonly keys: string[]) {
+    super();
   }
 
   /** The base URL to give the hub as DIGITAL_SAMBA_API_URL. */
   get apiUrl(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}${BASE}`;
+    return `${this.origin}${BASE}`;
   }
 
   /** Adds a webhook directly (as if created in the dashboard); newer ones sort first, as the API does. */
@@ -97,7 +83,7 @@ export class FakeDigitalSamba {
     return new Date(this.clock).toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
+  protected handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
     const url = new URL(req.url ?? '/', 'http://fake');
     const entry: FakeRequest = {
       method: req.method ?? '',

@@ -1,5 +1,5 @@
-import { IncomingMessage, STATUS_CODES, Server, ServerResponse, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, STATUS_CODES, ServerResponse } from 'node:http';
+import { LocalHttpServer } from './local-http-server';
 
 /** The bot user every answer speaks as (what `getMe` returns). */
 export const FAKE_TELEGRAM_BOT_USER = {
@@ -58,34 +58,20 @@ const badRequest = (description: string): Answer => ({ status: 400, body: { ok: 
  * unknown method 404. Every call is kept in `calls`; `failNext` / `retryAfter` simulate outages.
  * Give the hub `url` as TELEGRAM_API_URL.
  */
-export class FakeTelegramBotApi {
+export class FakeTelegramBotApi extends LocalHttpServer {
   readonly calls: FakeTelegramCall[] = [];
   /** Messages sent (and as edited since), by message_id. */
   readonly messages = new Map<number, any>();
-  private server?: Server;
   private nextMessageId = 100;
   private faults: Fault[] = [];
 
-  constructor(readonly token = '123456:TEST-fake-bot-token') {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, res, Buffer.concat(chunks).toString('utf8')));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  constructor(readonly token = '123456:TEST-fake-bot-token') {
+    super();
   }
 
   /** The base URL to give the hub as TELEGRAM_API_URL (`${url}/bot${token}/<method>`). */
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this.origin;
   }
 
   /** The next `count` calls answer `status` with `{"ok":false,"error_code":status,"description":...}`. */
@@ -122,7 +108,7 @@ export class FakeTelegramBotApi {
     }
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
+  protected handle(req: IncomingMessage, res: ServerResponse, raw: string): void {
     const send = (answer: Answer) => {
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body));
