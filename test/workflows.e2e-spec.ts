@@ -66,6 +66,9 @@ describe('workflows: Make.com actions, knowledge graphs and approvals decided fr
     const registered = await hub.http().post('/api/v1/subscriptions').set(auth).send({ url: sink.url('/responses'), events: ['makecom.webhook_response'] });
     expect(registered.status).toBe(201);
     responseSecret = registered.body.secret;
+    // An operator's feed of approvals, as any subscriber gets hub events.
+    const feed = await hub.http().post('/api/v1/subscriptions').set(auth).send({ url: sink.url('/approvals-feed'), events: ['hub.approval.*'] });
+    expect(feed.status).toBe(201);
   });
   afterAll(async () => {
     await mcp?.client.close();
@@ -136,6 +139,24 @@ describe('workflows: Make.com actions, knowledge graphs and approvals decided fr
       const res = await hub.http().post('/api/webhook/make.com/lead-sync').set({ 'Content-Type': 'application/json', 'x-make-apikey': API_KEY }).send(body);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'processed', client_id: 'client-9', result: { action_id: 'sync_lead', source: 'make.com_lead_sync', processed_data: { client_id: 'client-9', custom_fields: { Region: 'EU' } } } });
+    });
+
+    it('a scenario with action_id send_webhook_response asks for approval once, as the Make.com client', async () => {
+      const body = JSON.stringify({ client_id: 'client-mk', action_id: 'send_webhook_response', task: { id: 'reply-1' }, response_url: sink.url('/responses'), response_data: { from: 'scenario' } });
+      const headers = { 'Content-Type': 'application/json', 'x-make-apikey': API_KEY, 'Idempotency-Key': 'exec-42:reply-1' };
+      const res = await hub.http().post('/api/webhook/make.com/replies').set(headers).send(body);
+      expect(res.status).toBe(200);
+      expect(res.body.result.approval).toMatchObject({ approval_id: expect.stringMatching(/^apr_/), status: 'pending' });
+      const again = await hub.http().post('/api/webhook/make.com/replies').set(headers).send(body);
+      expect(again.text).toBe(res.text);
+      const approval = (await hub.http().get(`/api/v1/approvals/${res.body.result.approval.approval_id}`).set(auth)).body;
+      expect(approval).toMatchObject({ status: 'pending', requestedBy: { channel: 'makecom', id: 'client-mk', name: 'replies' }, arguments: { response_data: { from: 'scenario' } } });
+      await sleep(1_000);
+      const pending = await hub.http().get('/api/v1/approvals').query({ status: 'pending', limit: 500 }).set(auth);
+      expect(pending.body.data.filter((a: { requestedBy: { id?: string } }) => a.requestedBy.id === 'client-mk')).toHaveLength(1);
+      const invalid = await hub.http().post('/api/webhook/make.com/replies').set({ ...headers, 'Idempotency-Key': 'exec-43' }).send(JSON.stringify({ client_id: 'client-mk', action_id: 'send_webhook_response', task: {}, response_url: 'ftp://nope' }));
+      expect(invalid.status).toBe(200);
+      expect(invalid.body.result.error).toMatch(/response_url/);
     });
 
     it('answers 408 when the work takes longer than WEBHOOK_TIMEOUT_SECONDS, keeps the event, and answers a redelivery with the result', async () => {
@@ -232,6 +253,11 @@ describe('workflows: Make.com actions, knowledge graphs and approvals decided fr
       expect(again.body.details).toMatchObject({ status: 'approved', decision: { by: { channel: 'cctelegram' } } });
       // The Telegram message now shows the decision.
       await telegram.waitForCall('editMessageText', (b) => String(b.text).includes(id) && String(b.text).includes('Approved'));
+      // A subscriber to hub.approval.* got the request and the decision.
+      expect(await waitFor(async () => {
+        const feed = responsesAt('/approvals-feed').map((r) => JSON.parse(r.body) as { type: string; data: { approval_id: string } });
+        return ['hub.approval.requested', 'hub.approval.decided'].every((t) => feed.some((e) => e.type === t && e.data.approval_id === id));
+      }, 10_000)).toBe(true);
       await sleep(1_000);
       expect(responsesAt('/responses').length).toBe(before + 1);
     });
@@ -472,5 +498,22 @@ describe('crash safety: the same stream entry handled twice', () => {
     expect(decided.body.data.filter((e: { subject: string }) => e.subject === id)).toHaveLength(1);
     const deliveries = await hub.http().get('/api/v1/deliveries').query({ subscriptionId: approval.result.subscription_id }).set(auth);
     expect(deliveries.body.data).toHaveLength(1);
+  });
+});
+
+describe('WEBHOOK_VALIDATION_ENABLED=false (loopback only)', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startHub('workflows-unsigned', { WEBHOOK_VALIDATION_ENABLED: 'false', HOST: '127.0.0.1' });
+  });
+  afterAll(() => hub?.close());
+
+  it("accepts the seed's unsigned manual curl and answers the processed result; a wrong credential is still refused", async () => {
+    const body = '{"client_id": "test-client", "action_id": "get_client_data", "task": {"id": "task_123", "name": "Test Task", "description": "Test description"}}';
+    const res = await hub.http().post(SEED_ROUTE).set('Content-Type', 'application/json').send(body);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'processed', client_id: 'test-client', result: { knowledge_graph: { metadata: { node_counts: { Client: 1, Task: 1 } } } } });
+    const wrong = await hub.http().post(SEED_ROUTE).set({ 'Content-Type': 'application/json', 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` }).send(body);
+    expect(wrong.status).toBe(401);
   });
 });

@@ -6,10 +6,12 @@ import { Approval, ApprovalDecision, ApprovalStatus, ApprovalTelegramMessage } f
 
 /*
  * Creates an approval: its hash, its place in the index and the expiry schedule, and the outbox
- * entry that says its `requested` event is still to be stored, atomically.
+ * entry that says its `requested` event is still to be stored, atomically; an id that exists
+ * already (a request derived from an event, made again) changes nothing and returns 0.
  * KEYS: [approval, index, outbox, expiring]  ARGV: [id, requestJson, expiresAtMs, ttlSeconds, nowMs, pruneBelow]
  */
 const CREATE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'request', ARGV[2], 'status', 'pending', 'expiresAtMs', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
@@ -95,9 +97,10 @@ export class ApprovalsRepository {
     return this.config.approvals.ttlSeconds + this.config.eventRetentionSeconds;
   }
 
-  async create(approval: Approval, now: number, pruneBelowId: string): Promise<void> {
+  /** False when an approval with this id exists already (nothing changed). */
+  async create(approval: Approval, now: number, pruneBelowId: string): Promise<boolean> {
     const { status: _status, decision: _decision, result: _result, telegram: _telegram, ...request } = approval;
-    await this.redis.hubCreateApproval(
+    const created = await this.redis.hubCreateApproval(
       4,
       this.keys.approval(approval.id),
       this.keys.approvalsIndex(),
@@ -110,6 +113,7 @@ export class ApprovalsRepository {
       now,
       `(${pruneBelowId}`,
     );
+    return created === 1;
   }
 
   async decide(id: string, status: 'approved' | 'rejected', decision: ApprovalDecision, now: number): Promise<DecideOutcome> {

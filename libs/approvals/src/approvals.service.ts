@@ -42,9 +42,14 @@ export class ApprovalsService {
     private readonly config: HubConfig,
   ) {}
 
-  async request(input: ApprovalRequest, now = Date.now()): Promise<Approval> {
+  /**
+   * Creates a pending approval. `id` (an `apr_` id derived from what asked, e.g. an event) makes the
+   * request idempotent: asking again answers the approval made the first time.
+   */
+  async request(input: ApprovalRequest, options: { id?: string; now?: number } = {}): Promise<Approval> {
+    const now = options.now ?? Date.now();
     const approval: Approval = {
-      id: newEventId(now).replace(/^evt_/, 'apr_'),
+      id: options.id ?? newEventId(now).replace(/^evt_/, 'apr_'),
       action: input.action,
       arguments: input.arguments,
       summary: input.summary.slice(0, 500),
@@ -54,7 +59,7 @@ export class ApprovalsService {
       expiresAt: new Date(now + this.config.approvals.ttlSeconds * 1000).toISOString(),
     };
     const pruneBelow = newEventId(now - (this.config.approvals.ttlSeconds + this.config.eventRetentionSeconds) * 1000).replace(/^evt_/, 'apr_').slice(0, 14);
-    await this.repository.create(approval, now, pruneBelow);
+    if (!(await this.repository.create(approval, now, pruneBelow))) return this.get(approval.id);
     await this.announce(approval.id, 'requested', approval);
     this.logger.log(`approval ${approval.id} requested for ${approval.action} by ${describeActor(approval.requestedBy)}`);
     return approval;

@@ -2,17 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { HubStatsService, SubscriptionsService, toPublicSubscription } from '@hub/delivery';
-import { EVENT_SOURCES, EventsRepository } from '@hub/store';
+import { EventsRepository } from '@hub/store';
+import { ProviderRegistry } from '@hub/webhook-core';
 import { version } from '../../../package.json';
 import { McpSession } from './mcp-session';
 import { McpToolsets } from './mcp-toolset';
 import { HubTools } from './tools/hub.tools';
 
-const INSTRUCTIONS = `The webhook hub receives webhooks from Digital Samba, Make.com, Tavus, WhatsApp and Telegram, stores them as events
-(type "<source>.<event>", e.g. "whatsapp.message.received") and delivers them to registered HTTP endpoints.
+const INSTRUCTIONS = `The webhook hub receives webhooks from the platforms list_sources names, stores them as events (type
+"<source>.<event>", e.g. "whatsapp.message.received") and delivers them to registered HTTP endpoints.
 Read events with list_events (pass "since" to get only new ones) or wait_for_event; notifications about new events
 are sent too (choose which with subscribe_events), but they are hints only. Manage endpoints with register_webhook,
-list_webhooks, test_webhook and friends; inspect deliveries with list_deliveries and get_delivery.`;
+list_webhooks, test_webhook and friends; inspect deliveries with list_deliveries and get_delivery. Actions that
+need a human (send_webhook_response) wait as approvals: list_approvals, decide_approval.`;
 
 /** Builds the McpServer of one session: capabilities, tools, resources and resource subscriptions. */
 @Injectable()
@@ -21,6 +23,7 @@ export class McpServerFactory {
     private readonly hubTools: HubTools,
     private readonly toolsets: McpToolsets,
     private readonly events: EventsRepository,
+    private readonly registry: ProviderRegistry,
     private readonly subscriptions: SubscriptionsService,
     private readonly stats: HubStatsService,
   ) {}
@@ -46,7 +49,8 @@ export class McpServerFactory {
       'events',
       new ResourceTemplate('hub://events/{source}', {
         list: async () => ({
-          resources: EVENT_SOURCES.map((source) => ({ uri: `hub://events/${source}`, name: `${source} events`, mimeType: 'application/json' })),
+          // Every source a loaded module emits (the registry knows them), so libs/mcp names none.
+          resources: [...new Set(this.registry.eventTypes().map((t) => t.source))].sort().map((source) => ({ uri: `hub://events/${source}`, name: `${source} events`, mimeType: 'application/json' })),
         }),
       }),
       { title: 'Latest events of a source', description: 'The 50 newest events of one source; subscribe to be told when it changes.', mimeType: 'application/json' },

@@ -87,18 +87,25 @@ export class MakeComActionsService {
     return { valid };
   }
 
-  /** Nothing is sent now: the response waits for a human decision (approval), then goes out once. */
-  async sendWebhookResponse(input: Input<typeof sendWebhookResponseInput>, requestedBy: ApprovalActor): Promise<{ approval_id: string; status: 'pending'; expires_at: string; message: string }> {
+  /**
+   * Nothing is sent now: the response waits for a human decision (approval), then goes out once.
+   * `approvalId` makes the request idempotent (a scenario derives it from its event).
+   */
+  async sendWebhookResponse(
+    input: Input<typeof sendWebhookResponseInput>,
+    requestedBy: ApprovalActor,
+    approvalId?: string,
+  ): Promise<{ approval_id: string; status: string; expires_at: string; message: string }> {
     const responseType = input.response_type ?? 'success';
     const approval = await this.approvals.request({
       action: SEND_WEBHOOK_RESPONSE,
       arguments: { response_url: input.response_url, response_type: responseType, client_id: input.client_id, response_data: input.response_data },
       summary: `Send a "${responseType}" response about client ${input.client_id} to ${input.response_url}`,
       requestedBy,
-    });
+    }, approvalId ? { id: approvalId } : {});
     return {
       approval_id: approval.id,
-      status: 'pending',
+      status: approval.status,
       expires_at: approval.expiresAt,
       message: 'waiting for approval: approve or reject it with decide_approval, POST /api/v1/approvals/:id/approve|reject, or the Telegram buttons',
     };

@@ -4,7 +4,9 @@ import { HubConfig } from '@hub/config';
 import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { KnowledgeGraph } from './knowledge-graph';
 import { KnowledgeGraphsRepository } from './knowledge-graphs.repository';
+import { z } from 'zod';
 import { MakeComActionsService, SEED_SOURCE } from './makecom-actions.service';
+import { sendWebhookResponseInput } from './makecom-actions.schemas';
 
 /** The route of the seed's scenario "GPT - Get Client Knowledge Graph". */
 export const SEED_SCENARIO = 'chatgpt-clients';
@@ -39,6 +41,21 @@ const processAction: ScenarioAction = async (event, actions) => {
 };
 
 /**
+ * A scenario that asks for a response to be sent (`action_id: "send_webhook_response"` with
+ * `response_url`, `response_data`, `response_type?` in its body): an approval requested by the
+ * Make.com client, its id derived from the event so a redelivery or a re-run asks once.
+ */
+const sendResponseAction: ScenarioAction = async (event, actions) => {
+  const data = event.data as ScenarioEventData;
+  const parsed = z
+    .object(sendWebhookResponseInput)
+    .safeParse({ response_url: data.response_url, response_data: data.response_data, response_type: data.response_type, client_id: data.client_id });
+  if (!parsed.success) return { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') };
+  const approval = await actions.sendWebhookResponse(parsed.data, { channel: 'makecom', id: data.client_id, name: data.scenario }, `apr_${event.id.slice('evt_'.length)}`);
+  return { approval };
+};
+
+/**
  * Make.com's inline answer: a scenario's HTTP module waits for the reply, so it is computed before
  * the request is answered. The seed route always answers the seed's knowledge graph; other scenarios
  * route by `action_id` (unknown ones get process_webhook_data). The first reply is stored for the
@@ -51,6 +68,7 @@ export class MakeComScenariosService {
     ['get_client_data', knowledgeGraphAction],
     ['extract_client_knowledge_graph', knowledgeGraphAction],
     ['process_webhook_data', processAction],
+    ['send_webhook_response', sendResponseAction],
   ]);
 
   constructor(
