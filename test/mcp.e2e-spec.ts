@@ -122,7 +122,18 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     const res = await hub.http().post('/webhooks/digitalsamba').set('Content-Type', 'application/json').set('Authorization', 'Bearer ds-token-for-mcp-test').send(body);
     expect(res.status).toBe(202);
     const note = await waitFor(async () => mcp.custom.find((n) => n.method === 'digitalsambaEvent'), 5_000, 10);
-    expect(note?.params).toMatchObject({ event: 'participant_joined', timestamp: '2023-02-07T17:19:47.000Z', data: { roomId: 'r-1', participantId: 'p-9', data: { name: 'Ada' } } });
+    // The platform's own data, plus the room and session its envelope names.
+    expect(note?.params).toEqual({ event: 'participant_joined', timestamp: '2023-02-07T17:19:47.000Z', data: { participantId: 'p-9', name: 'Ada', roomId: 'r-1', sessionId: 's-1' } });
+  });
+
+  it('sends digitalsambaEvent with the document\'s own data, so code written from it reads params.data.room_id', async () => {
+    mcp.custom.length = 0;
+    const body = JSON.stringify({ event: 'participant.joined', timestamp: '2025-05-19T10:01:30Z', data: { room_id: 'room-doc-1', session_id: 'sess-doc-1', participant_id: 'p-42', name: 'Ada' } });
+    const res = await hub.http().post('/webhooks/digitalsamba').set('Content-Type', 'application/json').set('Authorization', 'Bearer ds-token-for-mcp-test').send(body);
+    expect(res.status).toBe(202);
+    const note = await waitFor(async () => mcp.custom.find((n) => n.method === 'digitalsambaEvent'), 10_000, 10);
+    expect(note?.params).toEqual({ event: 'participant.joined', timestamp: '2025-05-19T10:01:30.000Z', data: { room_id: 'room-doc-1', session_id: 'sess-doc-1', participant_id: 'p-42', name: 'Ada' } });
+    expect((note?.params as { data: { room_id: string } }).data.room_id).toBe('room-doc-1');
   });
 
   it('pulls events with list_events since a time', async () => {

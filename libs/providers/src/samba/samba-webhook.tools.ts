@@ -77,14 +77,24 @@ export class SambaWebhookTools implements McpToolset {
     );
   }
 
-  /** The seed's own notification for Digital Samba events: `digitalsambaEvent` {event, timestamp, data}. */
+  /**
+   * The seed's own notification for Digital Samba events, `digitalsambaEvent` {event, timestamp, data},
+   * with the platform's own `data` object, so code written from the document reads
+   * `params.data.room_id`; for the real platform's envelope, `data` plus its `roomId` and `sessionId`.
+   */
   notificationsFor(event: DomainEvent): McpNotification[] {
     if (event.source !== 'digitalsamba') return [];
-    const data = event.data as { event?: string } | null;
+    const stored = (event.data ?? {}) as { event?: string; data?: unknown; roomId?: unknown; sessionId?: unknown };
+    const own = stored.data !== null && typeof stored.data === 'object' && !Array.isArray(stored.data) ? (stored.data as Record<string, unknown>) : {};
+    // The real platform (eventType) names room and session in its envelope; the document, inside data.
+    const platform = 'eventType' in stored || 'event_type' in stored;
+    const fromEnvelope = platform
+      ? { ...(stored.roomId !== undefined ? { roomId: stored.roomId } : {}), ...(stored.sessionId !== undefined ? { sessionId: stored.sessionId } : {}) }
+      : {};
     return [
       {
         method: 'digitalsambaEvent',
-        params: { event: data?.event ?? event.type.slice('digitalsamba.'.length), timestamp: event.occurredAt, data: event.data as Record<string, unknown> },
+        params: { event: stored.event ?? event.type.slice('digitalsamba.'.length), timestamp: event.occurredAt, data: { ...own, ...fromEnvelope } },
       },
     ];
   }
