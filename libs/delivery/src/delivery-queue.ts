@@ -7,9 +7,20 @@ import { DELIVERY_JOB, DELIVERY_QUEUE, Delivery, DeliveryJobData, DeliveryTrigge
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
 import { Subscription } from './subscription';
 
-/** The JSON body every delivery of an event carries (ARCHITECTURE §3.4). */
+/** The JSON body a delivery of an event carries in the `hub` format (ARCHITECTURE §3.4). */
 export function deliveryPayload(event: DomainEvent): string {
   return JSON.stringify({ id: event.id, type: event.type, source: event.source, timestamp: event.occurredAt, data: event.data });
+}
+
+/** The `seed` format: `{event, timestamp: <unix ms>, data}`, the event name without its source prefix (the WhatsApp document). */
+export function seedPayload(event: DomainEvent): string {
+  const name = event.type.startsWith(`${event.source}.`) ? event.type.slice(event.source.length + 1) : event.type;
+  return JSON.stringify({ event: name, timestamp: Date.parse(event.occurredAt) || Date.parse(event.receivedAt) || Date.now(), data: event.data });
+}
+
+/** The body of an event for a subscription, in its format. */
+export function payloadFor(subscription: Subscription, event: DomainEvent): string {
+  return subscription.payloadFormat === 'seed' ? seedPayload(event) : deliveryPayload(event);
 }
 
 export interface PlannedDelivery {

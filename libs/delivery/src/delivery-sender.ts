@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { version } from '../../../package.json';
 import { DeliveryHttpClient, HttpAttempt } from './delivery-http.client';
 import { seedWebhookSignature, standardWebhookSignature } from './standard-webhooks.signer';
-import { Subscription, signingSecrets } from './subscription';
+import { Subscription, hasGivenSecret, signingSecrets } from './subscription';
 
 export const USER_AGENT = `webhook-hub/${version}`;
 
@@ -39,10 +39,13 @@ export class DeliverySender {
       'webhook-id': message.eventId,
       'webhook-timestamp': String(timestamp),
       'webhook-signature': standardWebhookSignature(signingSecrets(subscription, now), message.eventId, timestamp, message.payload),
-      'x-webhook-signature': seedWebhookSignature(subscription.secret, message.payload),
       'x-webhook-event': message.eventType,
       'idempotency-key': message.eventId,
     };
+    // The WhatsApp document signs only when a secret was given; the hub format always carries it.
+    if (subscription.payloadFormat !== 'seed' || hasGivenSecret(subscription)) {
+      headers['x-webhook-signature'] = seedWebhookSignature(subscription.secret, message.payload);
+    }
     if (retry.retryCount > 0) {
       headers['x-webhook-retry-count'] = String(retry.retryCount);
       headers['x-webhook-max-retries'] = String(retry.maxRetries);

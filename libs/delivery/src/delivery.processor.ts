@@ -96,6 +96,11 @@ export class DeliveryProcessor extends WorkerHost {
     if (last) {
       await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'dead', lastStatusCode: result.status, lastError: result.error, deadAt: attempt.at }, { dead: true });
       this.metrics?.deliveryAttempts.inc({ result: 'dead', error_kind: result.errorKind ?? 'other' });
+      // The WhatsApp document drops an exhausted delivery "logged as error"; here it is kept as a dead letter too.
+      this.logger.error(
+        `delivery ${data.deliveryId} of ${data.eventType} to subscription ${subscription.id} (${hostOf(subscription.url)}) gave up after ${attemptNumber} attempt(s): ` +
+          `${result.error ?? `HTTP ${result.status}`}; kept as a dead letter (redrive it with POST /api/v1/dead-letters/redrive)`,
+      );
       await this.afterExhausted(subscription.id, result);
       throw new UnrecoverableError(result.error ?? 'delivery failed');
     }
@@ -154,5 +159,14 @@ export class DeliveryProcessor extends WorkerHost {
   private async reloadSubscription(id: string) {
     await this.cache.refresh(id);
     return this.cache.get(id);
+  }
+}
+
+/** The host of a URL, for logs (never its path or query, which may carry a token). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'invalid URL';
   }
 }

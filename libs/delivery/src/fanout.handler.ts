@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainEvent } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
-import { DeliveryQueue, PlannedDelivery, deliveryPayload } from './delivery-queue';
+import { DeliveryQueue, PlannedDelivery, deliveryPayload, seedPayload } from './delivery-queue';
 import { SubscriptionCache } from './subscription-cache';
 
 /**
@@ -29,8 +29,13 @@ export class FanoutHandler {
     for (const event of events) {
       const { deliver, skip } = this.cache.match(event);
       if (deliver.length > 0) {
-        const payload = deliveryPayload(event);
-        for (const subscription of deliver) planned.push({ event, subscription, payload, trigger: 'fanout' });
+        // Serialised once per event and format, shared by its deliveries.
+        let hub: string | undefined;
+        let seed: string | undefined;
+        for (const subscription of deliver) {
+          const payload = subscription.payloadFormat === 'seed' ? (seed ??= seedPayload(event)) : (hub ??= deliveryPayload(event));
+          planned.push({ event, subscription, payload, trigger: 'fanout' });
+        }
       }
       for (const subscription of skip) skipped.push({ subscriptionId: subscription.id, eventId: event.id, at: now });
     }

@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { DomainEvent, EventsRepository } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
 import { Delivery, deliveryId } from './delivery';
-import { DeliveryQueue, PlannedDelivery, deliveryPayload } from './delivery-queue';
+import { DeliveryQueue, PlannedDelivery, payloadFor } from './delivery-queue';
 import { Subscription, subscriptionMatches } from './subscription';
 import { SubscriptionsService } from './subscriptions.service';
 
@@ -106,7 +106,7 @@ export class ReplayService {
     const event = await this.events.get(delivery.eventId);
     if (!event) return false;
     // An action's own body is sent again as it was; other deliveries carry the event's envelope.
-    await this.queue.redrive(delivery, subscription, (await this.deliveries.ownPayload(delivery.id)) ?? deliveryPayload(event));
+    await this.queue.redrive(delivery, subscription, (await this.deliveries.ownPayload(delivery.id)) ?? payloadFor(subscription, event));
     return true;
   }
 
@@ -119,7 +119,7 @@ export class ReplayService {
     const first = original ?? (await this.deliveries.get(deliveryId(event.id, subscription.id)));
     const own = first ? await this.deliveries.ownPayload(first.id) : null;
     if (first && own !== null) return { event: { ...event, type: first.eventType }, subscription, payload: own, ownPayload: true, trigger: 'replay', suffix };
-    return { event, subscription, payload: deliveryPayload(event), trigger: 'replay', suffix };
+    return { event, subscription, payload: payloadFor(subscription, event), trigger: 'replay', suffix };
   }
 }
 

@@ -4,6 +4,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsObject,
   IsOptional,
@@ -19,6 +20,7 @@ import {
 } from 'class-validator';
 import { TYPE_GLOB_PATTERN } from '@hub/store';
 import { FilterCondition, validateFilter } from './payload-filter';
+import { PAYLOAD_FORMATS, PayloadFormat } from './subscription';
 
 const RESERVED_HEADERS = /^(host|content-type|content-length|user-agent|idempotency-key|connection|transfer-encoding|webhook-.*|x-webhook-.*)$/i;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
@@ -77,6 +79,11 @@ export class SubscriptionInput {
   @IsOptional()
   @IsObject()
   headers?: Record<string, string>;
+
+  /** `hub` (the envelope, default) or `seed` (the WhatsApp document's `{event, timestamp, data}`). */
+  @IsOptional()
+  @IsIn(PAYLOAD_FORMATS as PayloadFormat[], { message: 'payloadFormat must be "hub" or "seed"' })
+  payloadFormat?: PayloadFormat;
 }
 
 export interface InputProblem {

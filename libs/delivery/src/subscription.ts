@@ -1,6 +1,14 @@
 import { DomainEvent, compileTypeGlob } from '@hub/store';
 import { FilterCondition, matchesFilter } from './payload-filter';
 
+/**
+ * What a delivery's body looks like: `hub`, the envelope `{id, type, source, timestamp, data}`; or
+ * `seed`, the WhatsApp document's `{event, timestamp: <unix ms>, data}` with the event name without
+ * its source prefix (`message.received`).
+ */
+export type PayloadFormat = 'hub' | 'seed';
+export const PAYLOAD_FORMATS: readonly PayloadFormat[] = ['hub', 'seed'];
+
 /** A webhook endpoint: where matching events are delivered, signed with its secret (ARCHITECTURE §3.4). */
 export interface Subscription {
   id: string;
@@ -11,6 +19,13 @@ export interface Subscription {
   filter?: FilterCondition[];
   /** Signs every delivery: `whsec_<base64>` (generated) or the string a seed tool registered. */
   secret: string;
+  /**
+   * True when the secret was given (by a seed tool or the API) rather than generated. Under the `seed`
+   * format X-Webhook-Signature is sent only then, as the WhatsApp document says.
+   */
+  secretGiven?: boolean;
+  /** Body shape of its deliveries; absent means `hub`. */
+  payloadFormat?: PayloadFormat;
   /** Secrets replaced by rotate-secret that still sign until they expire (zero-downtime rotation). */
   previousSecrets?: { secret: string; expiresAt: string }[];
   description?: string;
@@ -28,11 +43,21 @@ export interface Subscription {
 }
 
 /** What APIs show: everything but the secrets (the secret is shown on create and by rotate-secret only). */
-export type PublicSubscription = Omit<Subscription, 'secret' | 'previousSecrets'>;
+export type PublicSubscription = Omit<Subscription, 'secret' | 'previousSecrets' | 'secretGiven'> & { payloadFormat: PayloadFormat };
 
 export function toPublicSubscription(subscription: Subscription): PublicSubscription {
-  const { secret: _secret, previousSecrets: _previous, ...rest } = subscription;
-  return rest;
+  const { secret: _secret, previousSecrets: _previous, secretGiven: _given, ...rest } = subscription;
+  return { ...rest, payloadFormat: subscription.payloadFormat ?? 'hub' };
+}
+
+/** What creating a subscription answers: the public view plus its secret, shown this once. */
+export function createdView(subscription: Subscription): PublicSubscription & { secret: string } {
+  return { ...toPublicSubscription(subscription), secret: subscription.secret };
+}
+
+/** Whether the subscription's secret was given rather than generated (older records: a non-whsec_ secret was given). */
+export function hasGivenSecret(subscription: Subscription): boolean {
+  return subscription.secretGiven ?? !subscription.secret.startsWith('whsec_');
 }
 
 /** The secrets that sign right now: the current one, then unexpired previous ones. */

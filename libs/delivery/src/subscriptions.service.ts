@@ -38,6 +38,8 @@ export class SubscriptionsService {
       events: value.events ?? ['*'],
       ...(value.filter ? { filter: value.filter } : {}),
       secret: value.secret ?? generateWebhookSecret(),
+      secretGiven: value.secret !== undefined,
+      ...(value.payloadFormat ? { payloadFormat: value.payloadFormat } : {}),
       ...(value.description ? { description: value.description } : {}),
       enabled: value.enabled ?? true,
       ...(value.rateLimitPerSec ? { rateLimitPerSec: value.rateLimitPerSec } : {}),
@@ -68,6 +70,7 @@ export class SubscriptionsService {
       url: value.url!,
       events: [],
       secret: generateWebhookSecret(),
+      secretGiven: false,
       description: description.slice(0, 500),
       enabled: true,
       createdAt: now,
@@ -90,6 +93,7 @@ export class SubscriptionsService {
     for (const key of Object.keys(value) as (keyof SubscriptionInput)[]) {
       if (value[key] !== undefined) (next as unknown as Record<string, unknown>)[key] = value[key];
     }
+    if (value.secret !== undefined) next.secretGiven = true;
     if (value.enabled === true) {
       delete next.disabledReason;
       delete next.disabledAt;
@@ -167,6 +171,7 @@ export class SubscriptionsService {
     const next: Subscription = {
       ...current,
       secret: (options.secret as string | undefined) ?? generateWebhookSecret(),
+      secretGiven: options.secret !== undefined,
       previousSecrets: previous,
       updatedAt: new Date(now).toISOString(),
     };

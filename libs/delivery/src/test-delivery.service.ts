@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { newEventId } from '@hub/store';
 import { DeliverySender } from './delivery-sender';
+import { payloadFor } from './delivery-queue';
 import { SubscriptionsService } from './subscriptions.service';
 import { DeliveryErrorKind } from './delivery-http.client';
 
@@ -25,13 +26,9 @@ export class TestDeliveryService {
   async test(subscriptionId: string): Promise<TestDeliveryResult> {
     const subscription = await this.subscriptions.get(subscriptionId);
     const eventId = newEventId();
-    const payload = JSON.stringify({
-      id: eventId,
-      type: 'webhook.test',
-      source: 'hub',
-      timestamp: new Date().toISOString(),
-      data: { message: 'Test delivery from the webhook hub', subscriptionId },
-    });
+    const at = new Date().toISOString();
+    // In the subscription's own format, so a receiver's parser sees what real deliveries look like.
+    const payload = payloadFor(subscription, { id: eventId, type: 'webhook.test', source: 'hub', occurredAt: at, receivedAt: at, data: { message: 'Test delivery from the webhook hub', subscriptionId } });
     const result = await this.sender.send(subscription, { eventId, eventType: 'webhook.test', payload }, { retryCount: 0, maxRetries: 0, originalTimestamp: Math.floor(Date.now() / 1000) });
     return {
       ok: result.ok,

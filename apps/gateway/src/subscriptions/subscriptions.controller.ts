@@ -5,7 +5,7 @@ import {
   ReplayRequest,
   ReplayResult,
   ReplayService,
-  Subscription,
+  createdView,
   SubscriptionsService,
   rotatedView,
   TestDeliveryResult,
@@ -32,10 +32,10 @@ export class SubscriptionsController {
    * or updates the one that already has this URL (200, as the seed's register-webhook upserts).
    */
   @Post()
-  async create(@Body() body: unknown, @Res({ passthrough: true }) res: StatusSettable): Promise<Subscription | PublicSubscription> {
+  async create(@Body() body: unknown, @Res({ passthrough: true }) res: StatusSettable): Promise<PublicSubscription> {
     const { created, subscription } = await this.subscriptions.upsert(body);
     res.status(created ? 201 : 200);
-    return created ? subscription : toPublicSubscription(subscription);
+    return created ? createdView(subscription) : toPublicSubscription(subscription);
   }
 
   @Get()

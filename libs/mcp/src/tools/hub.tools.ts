@@ -8,6 +8,7 @@ import {
   ReplayService,
   SubscriptionsService,
   TestDeliveryService,
+  createdView,
   rotatedView,
   toPublicSubscription,
 } from '@hub/delivery';
@@ -33,6 +34,10 @@ const webhookFields = {
   rateLimitPerSec: z.number().int().min(1).max(10_000).optional().describe('Max deliveries per second; extra ones wait'),
   retrySchedule: z.array(z.number().int().min(0).max(604_800)).max(20).optional().describe('Waits in seconds before each retry; default 5s,5m,30m,2h,5h,10h,10h'),
   headers: z.record(z.string(), z.string()).optional().describe('Extra headers sent with every delivery'),
+  payloadFormat: z
+    .enum(['hub', 'seed'])
+    .optional()
+    .describe('Body of each delivery: "hub" {id, type, source, timestamp, data} (default) or "seed" {event, timestamp: <unix ms>, data}, the WhatsApp document\'s'),
 };
 
 /**
@@ -139,7 +144,7 @@ export class HubTools {
       (args) =>
         run(async () => {
           const { created, subscription } = await this.subscriptions.upsert(args);
-          return { created, webhook: created ? subscription : toPublicSubscription(subscription) };
+          return { created, webhook: created ? createdView(subscription) : toPublicSubscription(subscription) };
         }),
     );
 

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { Subscription, SubscriptionsService, TestDeliveryService } from '@hub/delivery';
+import { Subscription, SubscriptionsService, TestDeliveryService, hasGivenSecret } from '@hub/delivery';
 import { McpTools, McpToolset, ToolInputError, run } from '@hub/mcp';
 
-const SEED_EVENT = /^(\*|[A-Za-z0-9_*?.-]{1,100})$/;
+/** The events the WhatsApp document lists; a name outside it would make a subscription that never matches. */
+export const SEED_EVENTS = ['message.received', 'message.sent', 'message.update', 'connection.update', 'group.update', 'presence.update', '*'] as const;
 /** The seed's real retry schedule (the bridge retries after 1 s and 3 s; its docs add 10 s). */
 const SEED_RETRY_SCHEDULE = [1, 3, 10];
 
@@ -24,10 +25,14 @@ export class WhatsAppWebhookTools implements McpToolset {
     server.registerTool(
       'whatsapp_webhook_register',
       {
-        description: 'Register (or update) a URL to receive WhatsApp events. events use the WhatsApp names without prefix: message.received, message.sent, message.update, connection.update, group.update, presence.update, or "*". With a secret, deliveries carry X-Webhook-Signature: sha256=<hex HMAC of the body>.',
+        description:
+          'Register (or update) a URL to receive WhatsApp events as the WhatsApp document sends them: {event, timestamp (unix ms), data}. events use the WhatsApp names without prefix: message.received, message.sent, message.update, connection.update, group.update, presence.update, or "*". With a secret, deliveries carry X-Webhook-Signature: sha256=<hex HMAC of the body>; Standard Webhooks headers are always sent.',
         inputSchema: {
           url: z.string(),
-          events: z.array(z.string().regex(SEED_EVENT, 'an event name such as "message.received" or "*"')).min(1).max(50),
+          events: z
+            .array(z.enum(SEED_EVENTS, { error: `one of the document's events: ${SEED_EVENTS.join(', ')}` }))
+            .min(1)
+            .max(50),
           secret: z.string().min(8).max(256).optional(),
         },
       },
@@ -38,6 +43,8 @@ export class WhatsAppWebhookTools implements McpToolset {
             events: events.map((e) => (e === '*' ? 'whatsapp.*' : `whatsapp.${e}`)),
             ...(secret ? { secret } : {}),
             retrySchedule: SEED_RETRY_SCHEDULE,
+            // The document's body {event, timestamp, data}, signed only when a secret was given.
+            payloadFormat: 'seed',
             description: 'registered with whatsapp_webhook_register',
           });
           return { success: true, created, webhook: this.view(subscription) };
@@ -87,7 +94,7 @@ export class WhatsAppWebhookTools implements McpToolset {
     return {
       url: s.url,
       events: s.events.filter((e) => e.startsWith('whatsapp.')).map((e) => (e === 'whatsapp.*' ? '*' : e.slice('whatsapp.'.length))),
-      secret: s.secret.startsWith('whsec_') ? undefined : '***',
+      secret: hasGivenSecret(s) ? '***' : undefined,
       enabled: s.enabled,
       id: s.id,
     };
