@@ -36,12 +36,12 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
   };
   const signed = (body: string, secret = NEW_SECRET) => ({ 'Content-Type': 'application/json', 'X-CCTelegram-Signature': sha256Header(secret, body) });
 
-  it('accepts the reference vector (202), then answers its redelivery as a duplicate (200)', async () => {
+  it('accepts the reference vector with the document\'s answer {status: "received"}, then recognises its redelivery as a duplicate', async () => {
     const { body, headers } = delivery('vector-event-processed');
     expect(headers['X-CCTelegram-Signature']).toBe('sha256=96ad02bdfc0b44ebd5bd1a741c8678ba1573292fc604b4dfbaab751ccafaba02');
     const first = await post('events', body, headers);
-    expect(first.status).toBe(202);
-    expect(first.body).toEqual({ accepted: [expect.any(String)], duplicates: [] });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ status: 'received', accepted: [expect.any(String)], duplicates: [] });
 
     const event = await getEvent(first.body.accepted[0]);
     expect(event.status).toBe(200);
@@ -56,25 +56,25 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
 
     const again = await post('events', body, headers);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ duplicate: true, id: first.body.accepted[0], ids: [first.body.accepted[0]] });
+    expect(again.body).toEqual({ status: 'received', accepted: [], duplicates: [first.body.accepted[0]] });
 
     // The same event pretty-printed (verified over its own bytes) and as the document prints it: one event.
     const pretty = delivery('vector-event-processed-pretty');
     expect(pretty.headers['X-CCTelegram-Signature']).toBe('sha256=881e579be1232f9e3993334d8ede3ff8825dc428c5b0d87f912dbcb836fcc618');
     const prettyRes = await post('events', pretty.body, pretty.headers);
     expect(prettyRes.status).toBe(200);
-    expect(prettyRes.body.duplicate).toBe(true);
+    expect(prettyRes.body.duplicates).toEqual([first.body.accepted[0]]);
     const doc = delivery('doc-event-processed');
     const docRes = await post('events', doc.body, doc.headers);
     expect(docRes.status).toBe(200);
-    expect(docRes.body.id).toBe(first.body.accepted[0]);
+    expect(docRes.body.duplicates).toEqual([first.body.accepted[0]]);
   });
 
   it('stores the document payloads of all three routes with type, subject and occurredAt', async () => {
     const doc = delivery('doc-event-processed');
     const fresh = doc.body.toString().replace('evt_abc123def456', 'evt_doc_000001');
     const events = await post('events', fresh, signed(fresh));
-    expect(events.status).toBe(202);
+    expect(events.status).toBe(200);
     expect((await getEvent(events.body.accepted[0])).body).toMatchObject({
       source: 'cctelegram',
       type: 'cctelegram.event_processed',
@@ -85,7 +85,8 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
 
     const response = delivery('doc-user-response');
     const responses = await post('responses', response.body, response.headers);
-    expect(responses.status).toBe(202);
+    expect(responses.status).toBe(200);
+    expect(responses.body).toMatchObject({ status: 'processed', accepted: [expect.any(String)] });
     expect((await getEvent(responses.body.accepted[0])).body).toMatchObject({
       source: 'cctelegram',
       type: 'cctelegram.user_response',
@@ -96,7 +97,8 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
 
     const health = delivery('doc-health-update');
     const healthRes = await post('health', health.body, health.headers);
-    expect(healthRes.status).toBe(202);
+    expect(healthRes.status).toBe(200);
+    expect(healthRes.body).toMatchObject({ status: 'received', accepted: [expect.any(String)] });
     const stored = (await getEvent(healthRes.body.accepted[0])).body;
     expect(stored).toMatchObject({ source: 'cctelegram', type: 'cctelegram.health_update', occurredAt: '2025-01-15T10:32:00.000Z', data: { health: { status: 'healthy' } } });
     expect(stored.subject).toBeUndefined();
@@ -106,10 +108,10 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
 
   it('accepts a delivery signed with the newer and with the older secret of the rotation list', async () => {
     const compact = delivery('compact-user-response');
-    expect((await post('responses', compact.body, compact.headers)).status).toBe(202); // signed with OLD_SECRET
+    expect((await post('responses', compact.body, compact.headers)).status).toBe(200); // signed with OLD_SECRET
     const body = '{"webhook_type":"user_response","response":{"id":"resp_new_secret_01","message":{"chat_id":42}}}';
     const res = await post('responses', body, signed(body, NEW_SECRET));
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     expect((await getEvent(res.body.accepted[0])).body.subject).toBe('42');
   });
 
@@ -117,7 +119,7 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
     const { body, headers } = delivery('compact-event-processed-retry');
     expect(headers['X-CCTelegram-Retry-Count']).toBe('2');
     const res = await post('events', body, headers);
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     const event = await getEvent(res.body.accepted[0]);
     expect(event.body.meta).toEqual({ retryCount: 2, maxRetries: 3, originalTimestamp: 1705400993 });
   });
@@ -133,7 +135,7 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
       .set('X-CCTelegram-Max-Retries', ['3', '4'] as unknown as string)
       .set('X-CCTelegram-Original-Timestamp', '2025-01-15T10:30:00Z')
       .send(body);
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     const event = (await getEvent(res.body.accepted[0])).body;
     expect(event.meta).toBeUndefined();
   });
@@ -142,7 +144,7 @@ describe('CCTelegram ingress (real app, real Redis)', () => {
     const original = nowSeconds() - 7;
     const body = '{"webhook_type":"event_processed","event":{"id":"evt_original_ts","chat_id":"-100777"}}';
     const res = await post('events', body, { ...signed(body), 'X-CCTelegram-Retry-Count': '3', 'X-CCTelegram-Original-Timestamp': String(original) });
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     expect((await getEvent(res.body.accepted[0])).body).toMatchObject({
       subject: '-100777',
       occurredAt: new Date(original * 1000).toISOString(),

@@ -198,7 +198,7 @@ describe('secrets never reach the logs (the built hub at LOG_LEVEL=trace)', () =
 
     expect(statuses).toMatchObject({
       rotate: 200, test: 200, wrongAdmin: 401, dashboard: 200, whatsappMeta: 200, whatsappBridge: 202, handshake: 200, handshakeWrong: 403,
-      samba: 202, sambaWrong: 401, makecom: 200, makecomWrong: 401, tavus: 202, tavusToken: 202, tavusStats: 200, cctelegram: 202, telegram: 202, telegramWrong: 401,
+      samba: 202, sambaWrong: 401, makecom: 200, makecomWrong: 401, tavus: 202, tavusToken: 202, tavusStats: 200, cctelegram: 200, telegram: 202, telegramWrong: 401,
       telegramButton: 202, validateSignature: 200,
     });
   });

@@ -146,6 +146,14 @@ export class RedisKeys {
     return `${this.tag}:client:${clientId}:knowledge-graph`;
   }
 
+  /**
+   * State a provider module keeps of its own (a bridge's last health, a video catalogue): its keys
+   * live under `provider:<source>:`, so the store needs to know no provider to name them.
+   */
+  provider(source: string, ...parts: string[]): string {
+    return [`${this.tag}:provider:${source}`, ...parts].join(':');
+  }
+
   /** Pattern matching every key of this prefix (for tests and resets). */
   allKeysPattern(): string {
     return `${this.tag}:*`;

@@ -54,6 +54,8 @@ export interface ProviderAdapter {
   normalize(body: unknown, request: InboundRequest): NormalizedEvent[];
   /** Every event type this provider knows, for listings and docs. */
   eventTypes(): EventTypeInfo[];
+  /** Optional: what the hub knows of the sender's own health (a bridge's last report), for `GET /api/status`. */
+  senderHealth?(): Promise<Record<string, unknown> | null>;
 }
 
 /** What an ingress route answers: status and JSON body. */

@@ -12,7 +12,8 @@ export interface HubStatus {
   uptimeSeconds: number;
   redis: 'up' | 'down';
   storedEvents: number | null;
-  providers: { source: string; configured: boolean }[];
+  /** Each provider: configured or not, and the sender's last own health report where it sends one. */
+  providers: { source: string; configured: boolean; health?: Record<string, unknown> }[];
 }
 
 /** Public overall status (the seed document's `GET /api/status`); no secrets, no event data. */
@@ -41,7 +42,13 @@ export class StatusController {
       uptimeSeconds: Math.round(process.uptime()),
       redis: redisUp ? 'up' : 'down',
       storedEvents,
-      providers: this.registry.all().map((a) => ({ source: a.source, configured: a.isConfigured() })),
+      providers: await Promise.all(
+        this.registry.all().map(async (a) => {
+          // A store outage already shows as redis: down; the provider list still answers.
+          const health = redisUp && a.senderHealth ? await a.senderHealth().catch(() => null) : null;
+          return { source: a.source, configured: a.isConfigured(), ...(health ? { health } : {}) };
+        }),
+      ),
     };
   }
 }

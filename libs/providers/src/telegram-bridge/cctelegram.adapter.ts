@@ -19,6 +19,7 @@ import {
   isJsonObject,
   requireJsonObject,
 } from '@hub/webhook-core';
+import { BridgeHealthRepository } from './bridge-health.repository';
 import { CCTELEGRAM_EVENT_TYPES, CCTELEGRAM_ROUTES, CcTelegramRoute } from './cctelegram-event-types';
 
 /** Injection token for the clock the replay window reads (unix milliseconds); tests pin it. */
@@ -47,7 +48,14 @@ export class CcTelegramAdapter implements ProviderAdapter {
   constructor(
     private readonly config: HubConfig,
     @Optional() @Inject(CCTELEGRAM_CLOCK) private readonly now: () => number = Date.now,
+    @Optional() private readonly health?: BridgeHealthRepository,
   ) {}
+
+  /** The bridge's last health report (`/webhook/health`), for `GET /api/status`. */
+  async senderHealth(): Promise<Record<string, unknown> | null> {
+    const last = await this.health?.last();
+    return last ? { status: last.status, reported_at: last.reported_at, checks: last.checks } : null;
+  }
 
   isConfigured(): boolean {
     return this.config.cctelegram.secrets.length > 0;

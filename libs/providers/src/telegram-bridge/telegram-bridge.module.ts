@@ -1,6 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
-import { DynamicModule, Module } from '@nestjs/common';
-import { ProcessRoles, providerModule } from '@hub/webhook-core';
+import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
+import { ProcessRoles, ProviderRegistry, providerModule } from '@hub/webhook-core';
+import { BridgeHealthHandler, HUB_ALERT_TYPE } from './bridge-health.handler';
+import { BridgeHealthRepository } from './bridge-health.repository';
 import { CcTelegramAdapter } from './cctelegram.adapter';
 import { CcTelegramController } from './cctelegram.controller';
 import { TelegramBotAdapter } from './telegram-bot.adapter';
@@ -12,10 +14,17 @@ import { TelegramCallsProcessor } from './telegram-calls.processor';
 
 /**
  * Two Telegram senders, the CCTelegram bridge (source `cctelegram`) and the Bot API itself (source
- * `telegram`), and approvals decided from either (TelegramApprovalsHandler, in the worker).
+ * `telegram`), approvals decided from either (TelegramApprovalsHandler) and the bridge's health
+ * with its alerts (BridgeHealthHandler), both in the worker.
  */
 @Module({})
-export class TelegramBridgeModule {
+export class TelegramBridgeModule implements OnModuleInit {
+  constructor(private readonly registry: ProviderRegistry) {}
+
+  onModuleInit(): void {
+    this.registry.addEventTypes('hub', [HUB_ALERT_TYPE]);
+  }
+
   static register(roles: ProcessRoles): DynamicModule {
     return providerModule(TelegramBridgeModule, roles, {
       imports: [
@@ -25,8 +34,8 @@ export class TelegramBridgeModule {
         }),
       ],
       controllers: [CcTelegramController, TelegramBotController],
-      providers: [CcTelegramAdapter, TelegramBotAdapter, TelegramBotApiClient, TelegramCalls],
-      workerProviders: [TelegramApprovalsHandler, TelegramCallsProcessor],
+      providers: [CcTelegramAdapter, TelegramBotAdapter, TelegramBotApiClient, TelegramCalls, BridgeHealthRepository],
+      workerProviders: [TelegramApprovalsHandler, TelegramCallsProcessor, BridgeHealthHandler],
       exports: [CcTelegramAdapter, TelegramBotAdapter],
     });
   }
