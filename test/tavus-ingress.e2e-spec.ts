@@ -260,6 +260,7 @@ describe('Tavus ingress (real app, real Redis)', () => {
           duplicate_events: before.last_24h.duplicate_events + 1,
           tool_calls: before.last_24h.tool_calls + 2,
         },
+        analytics: expect.objectContaining({ conversations: expect.any(Object), messages_by_role: expect.any(Object), tool_calls: expect.any(Object) }),
         uptime: expect.any(Number),
       });
       // Both tool-call fixtures (the document's and the Interactions Protocol one) are counted.

@@ -167,7 +167,7 @@ export class ApprovalsService {
   private async announce(id: string, kind: AnnouncedKind, approval: Approval): Promise<DomainEvent> {
     const event = newDomainEvent('hub', EVENT_TYPE_OF[kind], approvalEventData(approval), { subject: id });
     // The dedupe key makes a second announcement (the sweeper after a crash) a duplicate, not a second event.
-    await this.events.append([{ event, dedupeKey: `approval:${id}:${kind}` }]);
+    await this.events.raise(event, `approval:${id}:${kind}`);
     await this.repository.clearOutbox(`${id}:${kind}`);
     return event;
   }

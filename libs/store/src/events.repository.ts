@@ -12,10 +12,11 @@ import { RedisKeys } from './redis-keys';
  * to the bounded stream and index event id -> stream id. Atomic, so two gateways racing on the
  * same redelivery store it once.
  *
- * It also counts accepted events (per type) and duplicates in the source's hourly stats hash.
+ * It also counts accepted events (per type) and duplicates in the source's hourly stats hash, unless
+ * the hub raised them itself (countStats "0"): those stats count what senders sent.
  *
  * KEYS: [stream, stats, dedupe_1, index_1, dedupe_2, index_2, ...]
- * ARGV: [dedupeTtl, maxLen, indexTtl, statsTtl, id_1, source_1, type_1, json_1, id_2, ...]
+ * ARGV: [dedupeTtl, maxLen, indexTtl, statsTtl, countStats, id_1, source_1, type_1, json_1, id_2, ...]
  * Returns: [status_1, id_1, status_2, id_2, ...] with status 1 = accepted, 0 = duplicate.
  */
 const APPEND_EVENTS_LUA = `
@@ -24,16 +25,17 @@ local stats = KEYS[2]
 local dedupeTtl = ARGV[1]
 local maxLen = ARGV[2]
 local indexTtl = ARGV[3]
+local count = ARGV[5] == '1'
 local out = {}
 local n = (#KEYS - 2) / 2
 for i = 1, n do
   local dedupeKey = KEYS[2 * i + 1]
   local indexKey = KEYS[2 * i + 2]
-  local a = 5 + (i - 1) * 4
+  local a = 6 + (i - 1) * 4
   local id = ARGV[a]
   local prior = redis.call('GET', dedupeKey)
   if prior then
-    redis.call('HINCRBY', stats, 'duplicates', 1)
+    if count then redis.call('HINCRBY', stats, 'duplicates', 1) end
     out[#out + 1] = 0
     out[#out + 1] = prior
   else
@@ -41,13 +43,15 @@ for i = 1, n do
     local entryId = redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*',
       'id', id, 'source', ARGV[a + 1], 'type', ARGV[a + 2], 'event', ARGV[a + 3])
     redis.call('SET', indexKey, entryId, 'EX', indexTtl)
-    redis.call('HINCRBY', stats, 'accepted', 1)
-    redis.call('HINCRBY', stats, 'type:' .. ARGV[a + 2], 1)
+    if count then
+      redis.call('HINCRBY', stats, 'accepted', 1)
+      redis.call('HINCRBY', stats, 'type:' .. ARGV[a + 2], 1)
+    end
     out[#out + 1] = 1
     out[#out + 1] = id
   end
 end
-redis.call('EXPIRE', stats, ARGV[4])
+if count then redis.call('EXPIRE', stats, ARGV[4]) end
 return out
 `;
 
@@ -117,8 +121,11 @@ export class EventsRepository {
     this.redis = redis as HubRedis;
   }
 
-  /** Stores a batch of one source's events atomically in one round trip; outcomes are in input order. */
-  async append(batch: PendingEvent[], now: number = Date.now()): Promise<AppendOutcome[]> {
+  /**
+   * Stores a batch of one source's events atomically in one round trip; outcomes are in input order.
+   * `raised: true` marks events the hub raised itself (a tool result, an alert): not counted as ingress.
+   */
+  async append(batch: PendingEvent[], now: number = Date.now(), options: { raised?: boolean } = {}): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
     const source = batch[0].event.source;
     if (batch.some((p) => p.event.source !== source)) throw new Error('EventsRepository.append takes one source per batch');
@@ -128,6 +135,7 @@ export class EventsRepository {
       this.config.eventStreamMaxLen,
       this.config.eventRetentionSeconds,
       STATS_TTL_SECONDS,
+      options.raised ? '0' : '1',
     ];
     for (const { event, dedupeKey } of batch) {
       keys.push(this.keys.dedupe(event.source, dedupeKey), this.keys.eventIndex(event.id));
@@ -140,6 +148,12 @@ export class EventsRepository {
       outcomes.push(Number(reply[i]) === 1 ? { status: 'accepted', id } : { status: 'duplicate', id });
     }
     return outcomes;
+  }
+
+  /** Stores one event the hub raised itself (see `append`); a second call with the same key is a duplicate. */
+  async raise(event: DomainEvent, dedupeKey: string): Promise<AppendOutcome> {
+    const [outcome] = await this.append([{ event, dedupeKey }], Date.now(), { raised: true });
+    return outcome;
   }
 
   async get(id: string): Promise<DomainEvent | null> {

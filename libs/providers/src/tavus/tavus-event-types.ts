@@ -41,5 +41,6 @@ export const TAVUS_EVENT_TYPES: EventTypeInfo[] = [
   { type: 'tavus.conversation.message', description: 'Seed document: one conversation message (message.role, message.content).' },
   { type: 'tavus.conversation.tool_call', description: 'Interactions Protocol app-message forwarded by a client: the LLM asks for a tool call.' },
   { type: 'tavus.conversation.perception_tool_call', description: 'Interactions Protocol app-message forwarded by a client: a perception tool fired.' },
+  { type: 'tavus.tool_result', description: 'The hub answered a tool call (fetch_video, display_cta): {conversation_id, tool_call_id, tool_name, success, result | error, execution_time_ms}.' },
   { type: 'tavus.conversation.utterance', description: 'Interactions Protocol app-message forwarded by a client: what the user or replica said.' },
 ];

@@ -4,6 +4,7 @@ import { IngressStatsRepository } from '@hub/store';
 import { IngestService, StatusSettable, WebhookHandshake, WebhookHttpRequest, WebhookIngress } from '@hub/webhook-core';
 import { TavusAdapter } from './tavus.adapter';
 import { TAVUS_TOOL_CALL_TYPES } from './tavus-event-types';
+import { TavusAnalytics, TavusConversationsService } from './tavus-conversations.service';
 
 /** The seed document's monitoring view, counts only. */
 export interface TavusWebhookStatus {
@@ -21,6 +22,8 @@ export interface TavusWebhookStatus {
     duplicate_events: number;
     tool_calls: number;
   };
+  /** The document's analytics of the last 24 h, from the conversation read models. */
+  analytics: TavusAnalytics;
   /** Seconds this process has been running. */
   uptime: number;
 }
@@ -32,6 +35,7 @@ export class TavusController {
     private readonly stats: IngressStatsRepository,
     private readonly adapter: TavusAdapter,
     private readonly config: HubConfig,
+    private readonly conversations: TavusConversationsService,
   ) {}
 
   @Post()
@@ -53,7 +57,7 @@ export class TavusController {
   @WebhookHandshake('tavus')
   @Header('Cache-Control', 'no-store')
   async status(): Promise<TavusWebhookStatus> {
-    const { accepted, duplicates, rejected, byType } = await this.stats.summary('tavus', 24);
+    const [{ accepted, duplicates, rejected, byType }, analytics] = await Promise.all([this.stats.summary('tavus', 24), this.conversations.analytics()]);
     const { secrets, tokens } = this.config.tavus;
     return {
       status: this.adapter.isConfigured() ? 'healthy' : 'not_configured',
@@ -67,6 +71,7 @@ export class TavusController {
         duplicate_events: duplicates,
         tool_calls: TAVUS_TOOL_CALL_TYPES.reduce((sum, type) => sum + (byType[type] ?? 0), 0),
       },
+      analytics,
       uptime: Math.round(process.uptime()),
     };
   }

@@ -51,7 +51,7 @@ export class BridgeHealthHandler implements StreamEventHandler {
               ? `CCTelegram bridge is ${status}${previous ? ` (was ${previous})` : ''}${failing(checks)}`
               : `CCTelegram bridge recovered: ${status} (was ${previous})`;
         const alert = newDomainEvent('hub', HUB_ALERT, { source: 'cctelegram', previous_status: previous ?? null, status, checks, message, report_event_id: event.id }, { subject: 'cctelegram' });
-        await this.events.append([{ event: alert, dedupeKey: `alert:cctelegram:${event.id}` }]);
+        await this.events.raise(alert, `alert:cctelegram:${event.id}`);
         this.logger.warn(message);
       }
       const health: BridgeHealth = {
