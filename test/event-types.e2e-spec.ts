@@ -15,7 +15,7 @@ describe('GET /api/v1/event-types', () => {
     const data = res.body.data as { source: string; type: string; description: string }[];
     const sources = new Set(data.map((t) => t.source));
     expect([...sources].sort()).toEqual(['cctelegram', 'digitalsamba', 'hub', 'makecom', 'tavus', 'telegram', 'whatsapp']);
-    expect(data.filter((t) => t.source === 'hub').map((t) => t.type)).toEqual(['hub.approval.requested', 'hub.approval.decided', 'hub.approval.expired']);
+    expect(data.filter((t) => t.source === 'hub').map((t) => t.type)).toEqual(['hub.approval.requested', 'hub.approval.decided', 'hub.approval.expired', 'hub.alert']);
     for (const t of data) {
       expect(t.type.startsWith(`${t.source}.`)).toBe(true);
       expect(t.description.length).toBeGreaterThan(10);

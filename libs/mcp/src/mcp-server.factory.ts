@@ -10,7 +10,7 @@ import { McpToolsets } from './mcp-toolset';
 import { HubTools } from './tools/hub.tools';
 
 const INSTRUCTIONS = `The webhook hub receives webhooks from the platforms list_sources names, stores them as events (type
-"<source>.<event>", e.g. "whatsapp.message.received") and delivers them to registered HTTP endpoints.
+"<source>.<event>", e.g. "hub.approval.requested") and delivers them to registered HTTP endpoints.
 Read events with list_events (pass "since" to get only new ones) or wait_for_event; notifications about new events
 are sent too (choose which with subscribe_events), but they are hints only. Manage endpoints with register_webhook,
 list_webhooks, test_webhook and friends; inspect deliveries with list_deliveries and get_delivery. Actions that

@@ -19,8 +19,8 @@ import { LiveEventsListener } from '../live-events.listener';
 import { McpSession } from '../mcp-session';
 import { ToolInputError, run } from '../tool-result';
 
-const typeGlob = z.string().regex(TYPE_GLOB_PATTERN, 'a type glob such as "whatsapp.message.*"');
-const source = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a source name such as "whatsapp"');
+const typeGlob = z.string().regex(TYPE_GLOB_PATTERN, 'a type glob such as "hub.approval.*" or "*.session_ended"');
+const source = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a source name as list_sources gives it, e.g. "hub"');
 const subscriptionId = z.string().describe('Subscription (webhook) id, "sub_..."');
 const filterCondition = z.object({
   path: z.string().describe('Dotted JSON path into the event data, e.g. "message.type"'),
@@ -28,7 +28,7 @@ const filterCondition = z.object({
   value: z.unknown().optional(),
 });
 const webhookFields = {
-  events: z.array(typeGlob).min(1).max(50).optional().describe('Type globs to deliver, e.g. ["whatsapp.message.*"]; default ["*"]'),
+  events: z.array(typeGlob).min(1).max(50).optional().describe('Type globs to deliver, e.g. ["hub.approval.*"]; default ["*"]'),
   filter: z.array(filterCondition).max(20).optional().describe('Conditions on event data, all must hold'),
   description: z.string().max(500).optional(),
   rateLimitPerSec: z.number().int().min(1).max(10_000).optional().describe('Max deliveries per second; extra ones wait'),
@@ -37,7 +37,7 @@ const webhookFields = {
   payloadFormat: z
     .enum(['hub', 'seed'])
     .optional()
-    .describe('Body of each delivery: "hub" {id, type, source, timestamp, data} (default) or "seed" {event, timestamp: <unix ms>, data}, the WhatsApp document\'s'),
+    .describe('Body of each delivery: "hub" {id, type, source, timestamp, data} (default) or "seed" {event, timestamp: <unix ms>, data}, as the seed documents send it'),
 };
 
 /**
@@ -68,7 +68,7 @@ export class HubTools {
 
     server.registerTool(
       'list_event_types',
-      { description: 'List every known event type (e.g. "whatsapp.message.received") with a one-line description, optionally for one source. Use these names in filters and webhook patterns.', inputSchema: { source: source.optional() } },
+      { description: 'List every known event type (e.g. "hub.approval.requested") with a one-line description, optionally for one source. Use these names in filters and webhook patterns.', inputSchema: { source: source.optional() } },
       ({ source: wanted }) => run(async () => ({ eventTypes: this.registry.eventTypes(wanted) })),
     );
 
@@ -78,7 +78,7 @@ export class HubTools {
         description: 'List stored events, newest first. The pull path for new events: pass the time of your last look as "since". Follow nextCursor for older pages.',
         inputSchema: {
           source: source.optional(),
-          type: typeGlob.optional().describe('Type glob, e.g. "whatsapp.message.*"'),
+          type: typeGlob.optional().describe('Type glob, e.g. "hub.approval.*"'),
           since: z.string().optional().describe('ISO 8601 time or unix milliseconds: only events received at or after it'),
           limit: z.number().int().min(1).max(200).optional().describe('Default 20'),
           cursor: z.string().regex(/^\d{1,16}-\d{1,10}$/).optional(),
@@ -106,7 +106,7 @@ export class HubTools {
     server.registerTool(
       'wait_for_event',
       {
-        description: 'Wait until an event whose type matches "filter" (a glob such as "whatsapp.message.*") arrives, and return it; returns {timedOut: true} after timeoutSeconds (max 60, default 30).',
+        description: 'Wait until an event whose type matches "filter" (a glob such as "hub.approval.*") arrives, and return it; returns {timedOut: true} after timeoutSeconds (max 60, default 30).',
         inputSchema: {
           filter: typeGlob,
           source: source.optional(),
@@ -125,7 +125,7 @@ export class HubTools {
     server.registerTool(
       'subscribe_events',
       {
-        description: 'Choose which events this session is told about as notifications: type globs such as ["whatsapp.*", "*.session_ended"]. Default ["*"]; an empty list silences the session. Notifications are hints: use list_events to read.',
+        description: 'Choose which events this session is told about as notifications: type globs such as ["hub.*", "*.session_ended"]. Default ["*"]; an empty list silences the session. Notifications are hints: use list_events to read.',
         inputSchema: { patterns: z.array(typeGlob).max(50) },
       },
       ({ patterns }) =>
