@@ -7,7 +7,10 @@
  *   - makecom redeliveries (same Idempotency-Key): the stored reply answered again;
  *   - send_webhook_response over REST: an approval requested (Lua step + its event stored);
  *   - approve over REST: the first decision (Lua step + its event stored).
- * Also Redis commands per request. BENCH_SECONDS / BENCH_CONNECTIONS as in ingress.bench.js.
+ * Also Redis commands per request. Then, on a hub running gateway and worker (HUB_ROLE=all), Tavus
+ * tool calls: the rate of fetch_video answers (tavus.tool_result events) against the rate the calls
+ * were ingested, and the call-to-result latency from the stored events' receive times.
+ * BENCH_SECONDS / BENCH_CONNECTIONS as in ingress.bench.js.
  */
 'use strict';
 const { createHmac, randomBytes } = require('node:crypto');
@@ -41,6 +44,61 @@ async function measured(redis, name, url, next) {
   console.log(name.padEnd(34), result);
   if (result.errors > 0) throw new Error(`${name}: ${result.errors} errors`);
   return result;
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : null;
+}
+
+/** Tool calls through a whole hub: ingest, the worker's fetch_video answer, the result stored. */
+async function toolCalls(redis, prefix, port, tag) {
+  const secret = 'bench_tavus_secret';
+  const hub = await startHubProcess(port, { HUB_PREFIX: prefix, HUB_ROLE: 'all', TAVUS_WEBHOOK_SECRET: secret, HUB_ADMIN_TOKEN: ADMIN });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    for (let i = 0; i < 200; i++) {
+      await fetch(`${base}/api/v1/tavus/videos`, { method: 'POST', headers: admin, body: JSON.stringify({ title: `Catalogue video number ${i}`, url: `https://videos.example.com/${i}.mp4`, duration_seconds: 60 }) });
+    }
+    await fetch(`${base}/api/v1/tavus/videos`, { method: 'POST', headers: admin, body: JSON.stringify({ title: 'Product Demo Overview', url: 'https://videos.example.com/demo.mp4', duration_seconds: 120 }) });
+    let n = 0;
+    const call = () => {
+      const id = `call_${tag}_${n++}`;
+      const body = JSON.stringify({ event_type: 'conversation.tool_called', conversation_id: `conv_${tag}_${n % 50}`, tool_call: { id, type: 'function', function: { name: 'fetch_video', arguments: '{"video_title": "product demo"}' } }, timestamp: new Date().toISOString() });
+      return { body, headers: { 'x-tavus-signature': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` } };
+    };
+    const started = Date.now();
+    const ingest = summary(await runLoad(`${base}/api/tavus/webhook`, call));
+    const accepted = ingest.total - ingest.non2xx;
+    // Wait for every answer (bounded), reading the stream directly.
+    const stream = `{${prefix}}:events`;
+    let results = [];
+    for (let i = 0; i < 600; i++) {
+      const entries = await redis.xrange(stream, '-', '+');
+      const events = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]));
+      results = events.filter((e) => e.type === 'tavus.tool_result');
+      if (results.length >= accepted) {
+        const calls = new Map(events.filter((e) => e.type === 'tavus.conversation.tool_called').map((e) => [e.data.tool_call.id, Date.parse(e.receivedAt)]));
+        const latencies = results.map((r) => Date.parse(r.receivedAt) - calls.get(r.data.tool_call_id)).filter(Number.isFinite).sort((a, b) => a - b);
+        const lastResult = Math.max(...results.map((r) => Date.parse(r.receivedAt)));
+        const answered = {
+          results: results.length,
+          succeeded: results.filter((r) => r.data.success).length,
+          resultsPerSec: Math.round(results.length / ((lastResult - started) / 1000)),
+          latencyP50Ms: percentile(latencies, 0.5),
+          latencyP99Ms: percentile(latencies, 0.99),
+        };
+        console.log('tavus tool calls ingested'.padEnd(34), ingest);
+        console.log('tavus tool calls answered'.padEnd(34), answered);
+        return { ingest, answered };
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`only ${results.length} of ${accepted} tool calls were answered`);
+  } finally {
+    await stopProcess(hub);
+    await deleteKeys(redis, `{${prefix}}:*`);
+  }
 }
 
 async function main() {
@@ -88,7 +146,10 @@ async function main() {
     console.log('approve (first decision)'.padEnd(34), decided);
     if (decided.non2xx > 0) throw new Error(`approve: ${decided.non2xx} decisions refused (each approval is decided once)`);
 
+    const tools = await toolCalls(redis, `${prefix}-tavus`, port + 1, tag);
+
     const ratios = {
+      toolResultsVsToolCallIngest: +(tools.answered.resultsPerSec / tools.ingest.requestsPerSec).toFixed(3),
       makecomNewVsIngest: +(seedNew.requestsPerSec / ingest.requestsPerSec).toFixed(3),
       makecomRedeliveryVsIngest: +(seedAgain.requestsPerSec / ingest.requestsPerSec).toFixed(3),
       approvalRequestVsIngest: +(ask.requestsPerSec / ingest.requestsPerSec).toFixed(3),
@@ -96,7 +157,7 @@ async function main() {
       makecomP99VsIngestP99: +(seedNew.latencyP99Ms / Math.max(ingest.latencyP99Ms, 1)).toFixed(2),
     };
     console.log('ratios', JSON.stringify(ratios, null, 2));
-    const results = { at: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, ingest, seedNew, seedAgain, approvalRequests: ask, approvalDecisions: decided, ratios };
+    const results = { at: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, ingest, seedNew, seedAgain, approvalRequests: ask, approvalDecisions: decided, tavusToolCalls: tools, ratios };
     mkdirSync(join(__dirname, 'results'), { recursive: true });
     writeFileSync(join(__dirname, 'results', 'workflows-latest.json'), JSON.stringify(results, null, 2));
   } finally {

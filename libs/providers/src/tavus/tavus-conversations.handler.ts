@@ -11,6 +11,9 @@ export class TavusConversationsHandler implements StreamEventHandler {
   constructor(private readonly conversations: TavusConversationsService) {}
 
   async handle(events: DomainEvent[]): Promise<void> {
-    for (const event of events) if (event.source === 'tavus') await this.conversations.apply(event);
+    const changes = events.filter((e) => e.source === 'tavus').flatMap((e) => this.conversations.changesFor(e));
+    // Sent together on one connection, the steps still run in stream order (Redis runs a connection's
+    // commands in the order sent), without a round trip each.
+    await Promise.all(changes.map((change) => this.conversations.applyChange(change)));
   }
 }

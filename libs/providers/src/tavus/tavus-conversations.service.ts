@@ -105,6 +105,10 @@ export class TavusConversationsService {
     for (const change of this.changesFor(event)) await this.repository.apply(change);
   }
 
+  applyChange(change: ConversationChange): Promise<boolean> {
+    return this.repository.apply(change);
+  }
+
   async get(id: string): Promise<ConversationView> {
     const stored = CONVERSATION_ID.test(id) ? await this.repository.get(id) : null;
     if (!stored) throw new NotFoundException(`conversation ${String(id).slice(0, 80)} not found (no event about it, or older than the retention window)`);

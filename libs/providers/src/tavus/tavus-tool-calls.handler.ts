@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { DomainEvent, EventsRepository, StreamEventHandler, StreamHandler, newDomainEvent } from '@hub/store';
+import { DomainEvent, EventsRepository, PendingEvent, StreamEventHandler, StreamHandler, newDomainEvent } from '@hub/store';
 import { TOOL_RESULT } from './tavus-conversations.service';
 import { TOOL_CALL_TYPES, parseToolCall, runTavusTool } from './tavus-tools';
 import { TavusVideosRepository } from './tavus-videos';
@@ -25,8 +25,10 @@ export class TavusToolCallHandler implements StreamEventHandler {
   ) {}
 
   async handle(events: DomainEvent[]): Promise<void> {
+    // The catalogue is read once per batch, and the batch's results are stored in one round trip.
     let catalogue: Promise<CatalogueVideo[]> | undefined;
     const load = () => (catalogue ??= this.videos.list());
+    const results: PendingEvent[] = [];
     for (const event of events) {
       if (event.source !== 'tavus' || !TOOL_CALL_TYPES.has(event.type)) continue;
       const call = parseToolCall(event.data, event.id, event.subject);
@@ -41,8 +43,8 @@ export class TavusToolCallHandler implements StreamEventHandler {
         ...(outcome.success ? { result: outcome.result } : { error: outcome.error }),
         execution_time_ms: Math.round((performance.now() - started) * 1000) / 1000,
       };
-      const result = newDomainEvent('tavus', TOOL_RESULT, data, { subject: call.conversationId });
-      await this.events.raise(result, `tool_result:${call.conversationId}:${call.toolCallId}`);
+      results.push({ event: newDomainEvent('tavus', TOOL_RESULT, data, { subject: call.conversationId }), dedupeKey: `tool_result:${call.conversationId}:${call.toolCallId}` });
     }
+    if (results.length > 0) await this.events.append(results, Date.now(), { raised: true });
   }
 }
