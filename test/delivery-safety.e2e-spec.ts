@@ -132,3 +132,30 @@ describe('endpoint health', () => {
     expect(hub.serverErrors).toEqual([]);
   });
 });
+
+describe('a type glob that a RegExp would backtrack on', () => {
+  let hub: TestHub;
+  let sink: HttpSink;
+
+  beforeAll(async () => {
+    hub = await startHub('glob-backtrack', { WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true' });
+    sink = await new HttpSink().start();
+  });
+  afterAll(async () => {
+    await sink.stop();
+    await hub.close();
+  });
+
+  it('holds up neither fan-out to other endpoints nor the events API', async () => {
+    expect((await admin(hub).post('/api/v1/subscriptions', { url: sink.url('/evil'), events: ['************Z'] })).status).toBe(201);
+    expect((await admin(hub).post('/api/v1/subscriptions', { url: sink.url('/good'), events: ['whatsapp.*'] })).status).toBe(201);
+    // As a RegExp, twelve `.*` against "whatsapp.presence.update" backtrack through ~10^9 ways to fail.
+    for (let i = 0; i < 20; i++) await ingestBridgeEvent(hub, 'presence.update', { id: `glob-${i}` });
+    expect(await waitFor(async () => sink.received.filter((r) => r.path === '/good').length === 20, 15_000)).toBe(true);
+    expect(sink.received.filter((r) => r.path === '/evil')).toHaveLength(0);
+    const listed = await admin(hub).get(`/api/v1/events?type=${encodeURIComponent('************Z')}&limit=10`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.data).toEqual([]);
+    expect((await hub.http().get('/health')).status).toBe(200);
+  });
+});

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { DomainEvent, REDIS_CLIENT, RedisKeys, compileTypeGlob } from '@hub/store';
+import { DomainEvent, REDIS_CLIENT, RedisKeys, TypeMatcher, compileTypeGlob } from '@hub/store';
 import { matchesFilter } from './payload-filter';
 import { Subscription } from './subscription';
 import { SubscriptionsRepository } from './subscriptions.repository';
 
 interface CachedSubscription {
   subscription: Subscription;
-  patterns: RegExp[];
+  patterns: TypeMatcher[];
 }
 
 export interface SubscriptionMatches {

@@ -1,13 +1,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { compileTypeGlob } from '@hub/store';
+import { TypeMatcher, compileTypeGlob } from '@hub/store';
 import type { RedisEventStore } from './redis-event-store';
 
 /** One connected assistant: its own McpServer and transport (the SDK requires one per session) and its filters. */
 export class McpSession {
   /** Type globs of subscribe_events; default every event, as the seed pushes everything. */
   patterns: string[] = ['*'];
-  private compiled: RegExp[] = [compileTypeGlob('*')];
+  private compiled: TypeMatcher[] = [compileTypeGlob('*')];
   /** Resource URIs this session subscribed to (`hub://events/<source>`). */
   readonly resourceSubscriptions = new Set<string>();
   lastActivity = Date.now();
