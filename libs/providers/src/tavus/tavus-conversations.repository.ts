@@ -43,6 +43,8 @@ redis.call('HSET', KEYS[1], 'last_event_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('ZADD', KEYS[4], ARGV[3], redis.call('HGET', KEYS[1], 'conversation_id') or '')
+-- The index lists conversations as long as their read models live.
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[3]) - ttl * 1000)
 return 1
 `;
 

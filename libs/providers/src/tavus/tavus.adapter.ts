@@ -108,6 +108,8 @@ export class TavusAdapter implements ProviderAdapter {
     } else if (eventType.length > MAX_EVENT_TYPE || !EVENT_TYPE.test(eventType)) {
       errors.add('event_type', `must be dot-separated segments of [A-Za-z0-9_-], at most ${MAX_EVENT_TYPE} characters`);
     }
+    // The hub's own answers are tavus.tool_result: a sender may not make one (it would pose as the hub).
+    if (eventType === 'tool_result') errors.add('event_type', '"tool_result" is the type of the hub\'s own tool results; a sender reports one as "conversation.tool_result"');
     checkId(payload, 'conversation_id', errors, false);
     checkTime(payload, ['timestamp', 'updated_at', 'ended_at'], errors);
     if (payload.properties !== undefined && !isJsonObject(payload.properties)) errors.add('properties', 'must be an object');
