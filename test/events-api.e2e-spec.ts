@@ -94,8 +94,12 @@ describe('Events read API', () => {
     ['limit=0', /limit must not be less than 1/],
     ['limit=abc', /limit must be an integer/],
     ['limit=501', /limit must not be greater than 500/],
-    ['since=yesterday', /since must be an ISO 8601 date/],
+    ['since=yesterday', /since must be an ISO 8601 time/],
+    ['since=9999999999999999', /since must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z/],
+    ['since=1969-12-31T23:59:59Z', /since must be between 1970/],
+    ['since=' + 'x'.repeat(41), /since must be shorter than or equal to 40 characters/],
     ['cursor=abc', /cursor must be a nextCursor value/],
+    ['cursor=9999999999999999-0', /cursor must be a nextCursor value/],
     ['type=%20bad%20', /type must be a type glob/],
     ['unknown=1', /property unknown should not exist/],
   ])('rejects %s with a clear 400', async (query, message) => {
@@ -103,6 +107,18 @@ describe('Events read API', () => {
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(message);
     expect(res.body.errors?.length).toBeGreaterThan(0);
+  });
+
+  it('answers cursor=0-0 (nothing older) with an empty page, and bounded replays with a 400', async () => {
+    const first = await get('/api/v1/events?cursor=0-0');
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ data: [], nextCursor: null });
+    const sub = await hub.http().post('/api/v1/subscriptions').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ url: 'https://example.com/bounded', events: ['*'] });
+    for (const body of [{ until: 1e20 }, { since: -1e20 }, { since: '0001-01-01T00:00:00Z' }]) {
+      const res = await hub.http().post(`/api/v1/subscriptions/${sub.body.id}/replay`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ ...body, dryRun: true });
+      expect(res.status).toBe(400);
+      expect(res.body.message).toMatch(/must be between 1970/);
+    }
   });
 
   it('sent no 500 to any client request in this suite', () => {

@@ -136,6 +136,21 @@ describe('MCP over Streamable HTTP (SDK client, real hub)', () => {
     expect((note?.params as { data: { room_id: string } }).data.room_id).toBe('room-doc-1');
   });
 
+  it('answers out-of-range times and cursors with an isError result, as REST answers 400', async () => {
+    for (const args of [{ since: '9999999999999999' }, { since: '1969-12-31T23:59:59Z' }]) {
+      const result = await mcp.client.callTool({ name: 'list_events', arguments: args });
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/since must be between 1970/);
+    }
+    expect(toolJson(await mcp.client.callTool({ name: 'list_events', arguments: { cursor: '0-0' } }))).toEqual({ data: [], nextCursor: null });
+    const reg = toolJson(await mcp.client.callTool({ name: 'register_webhook', arguments: { url: sink.url('/bounded'), events: ['never.*'] } }));
+    for (const args of [{ until: 1e20 }, { since: -1e20 }]) {
+      const result = await mcp.client.callTool({ name: 'replay_webhook', arguments: { id: reg.webhook.id, dryRun: true, ...args } });
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/must be between 1970/);
+    }
+  });
+
   it('pulls events with list_events since a time', async () => {
     const since = new Date().toISOString();
     const id = await ingestBridgeEvent(hub, 'group.update', { id: 'p-1' });

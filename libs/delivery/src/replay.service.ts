@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { DomainEvent, EventsRepository } from '@hub/store';
+import { DomainEvent, EventsRepository, parseInstant } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
 import { Delivery, deliveryId } from './delivery';
 import { DeliveryQueue, PlannedDelivery, payloadFor } from './delivery-queue';
@@ -123,9 +123,7 @@ export class ReplayService {
   }
 }
 
+/** Bounded like every instant a client names (1970..9999): out of range is a 400, never a 500 later. */
 function parseTime(value: string | number | undefined, field: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const ms = typeof value === 'number' ? value : /^\d{1,16}$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new BadRequestException(`${field} must be an ISO 8601 time or unix milliseconds`);
-  return ms;
+  return parseInstant(value, field);
 }

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { AppendOutcome, DomainEvent, PendingEvent } from './domain-event';
 import { compileTypeGlob } from './event-type-glob';
+import { isValidStreamCursor } from './instant';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisKeys } from './redis-keys';
 
@@ -164,7 +165,9 @@ export class EventsRepository {
   /** Newest first. The cursor is the last stream id a page looked at. */
   async list(query: ListEventsQuery): Promise<EventPage> {
     const typeRe = query.type ? compileTypeGlob(query.type) : undefined;
-    const start = query.since ? `${query.since.getTime()}-0` : '-';
+    // Callers bound since (parseInstant); 0-0 is the first possible id, so nothing lies before it.
+    if (query.cursor === '0-0' || (query.cursor !== undefined && !EventsRepository.isValidCursor(query.cursor))) return { data: [], nextCursor: null };
+    const start = query.since ? `${Math.max(0, query.since.getTime())}-0` : '-';
     let end = query.cursor ? `(${query.cursor}` : '+';
     const data: DomainEvent[] = [];
     let scanned = 0;
@@ -198,7 +201,7 @@ export class EventsRepository {
   }
 
   static isValidCursor(cursor: string): boolean {
-    return STREAM_ID.test(cursor);
+    return STREAM_ID.test(cursor) && isValidStreamCursor(cursor);
   }
 }
 

@@ -8,3 +8,4 @@ export { REDIS_CLIENT } from './redis.constants';
 export { RedisKeys } from './redis-keys';
 export { StoreModule } from './store.module';
 export * from './stream-event-handler';
+export * from './instant';

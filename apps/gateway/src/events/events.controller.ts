@@ -1,7 +1,7 @@
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { Delivery, ReplayService } from '@hub/delivery';
-import { DomainEvent, EVENT_ID_PATTERN, EventPage, EventsRepository } from '@hub/store';
+import { DomainEvent, EVENT_ID_PATTERN, EventPage, EventsRepository, parseInstant } from '@hub/store';
 import { AdminTokenGuard } from '@hub/webhook-core';
 import { ListEventsQuery } from './list-events.query';
 
@@ -19,10 +19,15 @@ export class EventsController {
   /** Newest first; follow `nextCursor` for older pages. */
   @Get()
   list(@Query() query: ListEventsQuery): Promise<EventPage> {
+    const since = parseInstant(query.since, 'since');
+    if (query.cursor !== undefined && !EventsRepository.isValidCursor(query.cursor)) {
+      const message = 'cursor must be a nextCursor value from a previous page';
+      throw new BadRequestException({ message, errors: [{ field: 'cursor', message }] });
+    }
     return this.events.list({
       source: query.source,
       type: query.type,
-      since: query.since ? new Date(query.since) : undefined,
+      since: since === undefined ? undefined : new Date(since),
       limit: query.limit ?? 50,
       cursor: query.cursor,
     });

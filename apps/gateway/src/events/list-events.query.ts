@@ -1,5 +1,4 @@
-import { Transform } from 'class-transformer';
-import { IsISO8601, IsOptional, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TYPE_GLOB_PATTERN } from '@hub/store';
 import { PageQuery } from '../page.query';
 
@@ -14,10 +13,10 @@ export class ListEventsQuery extends PageQuery {
   @Matches(TYPE_GLOB_PATTERN, { message: 'type must be a type glob such as "whatsapp.message.*"' })
   type?: string;
 
-  /** ISO 8601 instant or unix milliseconds: only events received at or after it. */
+  /** ISO 8601 instant or unix milliseconds (1970..9999): only events received at or after it. */
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,16}$/.test(value) ? new Date(Number(value)).toISOString() : value))
-  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 date or unix milliseconds' })
+  @IsString()
+  @MaxLength(40)
   since?: string;
 
 

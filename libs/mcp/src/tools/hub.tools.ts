@@ -13,7 +13,7 @@ import {
   toPublicSubscription,
 } from '@hub/delivery';
 import { APPROVAL_STATUSES, ApprovalsService } from '@hub/approvals';
-import { EVENT_ID_PATTERN, EventsRepository, TYPE_GLOB_PATTERN, compileTypeGlob } from '@hub/store';
+import { EVENT_ID_PATTERN, EventsRepository, TYPE_GLOB_PATTERN, compileTypeGlob, parseInstant } from '@hub/store';
 import { ProviderRegistry } from '@hub/webhook-core';
 import { LiveEventsListener } from '../live-events.listener';
 import { McpSession } from '../mcp-session';
@@ -86,9 +86,9 @@ export class HubTools {
       },
       ({ source: src, type, since, limit, cursor }) =>
         run(async () => {
-          const sinceDate = since === undefined ? undefined : new Date(/^\d{1,16}$/.test(since) ? Number(since) : since);
-          if (sinceDate && Number.isNaN(sinceDate.getTime())) throw new ToolInputError('since must be an ISO 8601 time or unix milliseconds');
-          return this.events.list({ source: src, type, since: sinceDate, limit: limit ?? 20, cursor });
+          const sinceMs = parseInstant(since, 'since');
+          if (cursor !== undefined && !EventsRepository.isValidCursor(cursor)) throw new ToolInputError('cursor must be a nextCursor value from a previous page');
+          return this.events.list({ source: src, type, since: sinceMs === undefined ? undefined : new Date(sinceMs), limit: limit ?? 20, cursor });
         }),
     );
 
