@@ -1,4 +1,5 @@
 import { ADMIN_TOKEN, TestHub, startHub } from './utils/hub-test-app';
+import { sha256Header } from './utils/signatures';
 
 /**
  * Whatever a client sends, the answer is a clear 4xx (or a normal 2xx), never a 500: odd bodies,
@@ -75,6 +76,35 @@ describe('hostile input never causes a 500', () => {
       const res = await hub.http().post('/api/webhook/make.com/chatgpt-clients').set({ 'Content-Type': 'application/json', 'x-make-apikey': 'k'.repeat(20) }).send(body);
       if (res.status >= 500 || ![200, 400].includes(res.status)) throw new Error(`-> ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
     }
+  });
+
+  it('answers an authentic body nested thousands of levels deep with 400 on every ingress route and the ops API, storing nothing', async () => {
+    const stream = `{${hub.config.prefix}}:events`;
+    const before = await hub.redis.xlen(stream);
+    for (const depth of [100, 4_200, 20_000]) {
+      const nested = '['.repeat(depth) + ']'.repeat(depth);
+      const now = String(Math.floor(Date.now() / 1000));
+      const routes: [string, string, Record<string, string>][] = [
+        ['/webhooks/whatsapp', `{"event":"message.received","timestamp":1,"data":{"id":"deep-${depth}","x":${nested}}}`, {}],
+        ['/webhooks/digitalsamba', `{"event":"participant_joined","timestamp":"2025-01-01T00:00:00Z","data":{"room_id":"r","x":${nested}}}`, { Authorization: 'Bearer ' + 'z'.repeat(20) }],
+        ['/api/webhook/make.com/chatgpt-clients', `{"client_id":"c","action_id":"get_client_data","task":{"x":${nested}}}`, { 'x-make-apikey': 'k'.repeat(20) }],
+        ['/api/tavus/webhook?t=tttttttttttttttttttt', `{"event_type":"conversation.message","conversation_id":"c","message":{"x":${nested}}}`, {}],
+        ['/webhook/events', `{"webhook_type":"event_processed","event":{"id":"deep-${depth}","x":${nested}}}`, { 'X-CCTelegram-Timestamp': now }],
+        ['/webhooks/telegram', `{"update_id":${depth},"message":{"x":${nested}}}`, { 'X-Telegram-Bot-Api-Secret-Token': 'tg_token_123' }],
+      ];
+      for (const [path, body, headers] of routes) {
+        const signed = { ...headers, 'X-Webhook-Signature': sha256Header('y'.repeat(20), body), 'X-CCTelegram-Signature': sha256Header('c'.repeat(20), body) };
+        for (const type of ['application/json', 'text/plain']) {
+          const res = await hub.http().post(path).set('Content-Type', type).set(signed).send(body);
+          if (res.status !== 400) throw new Error(`${path} (${type}, depth ${depth}) -> ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+          expect(res.body.message).toMatch(/nested deeper than 64 levels/);
+        }
+      }
+      const sub = await hub.http().post('/api/v1/subscriptions').set('Authorization', `Bearer ${ADMIN_TOKEN}`).set('Content-Type', 'application/json')
+        .send(`{"url":"https://example.com/deep","filter":[{"path":"a","op":"equals","value":${nested}}]}`);
+      expect(sub.status).toBe(400);
+    }
+    expect(await hub.redis.xlen(stream)).toBe(before);
   });
 
   it('sent no 500', () => {

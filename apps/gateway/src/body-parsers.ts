@@ -5,14 +5,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { InvalidJsonException } from '@hub/webhook-core';
+import { InvalidJsonException, JsonTooDeepException, MAX_JSON_DEPTH, jsonDepthExceeds } from '@hub/webhook-core';
 
 /*
  * Body parsing for both HTTP adapters, with one behaviour: the exact bytes received are kept in
  * `req.rawBody` (signatures are verified over them); JSON (`application/json`, `application/*+json`),
  * `text/plain` and forms are parsed; other types are left unparsed for the route to refuse; failures
- * are clear 4xx HttpExceptions for the one error filter: invalid JSON 400, over MAX_BODY_BYTES 413,
- * unsupported charset or content encoding 415.
+ * are clear 4xx HttpExceptions for the one error filter: invalid JSON (or nested deeper than
+ * MAX_JSON_DEPTH) 400, over MAX_BODY_BYTES 413, unsupported charset or content encoding 415.
  */
 
 type ParserError = Error & { type?: string; status?: number };
@@ -32,6 +32,7 @@ export function registerExpressBodyParsers(app: NestExpressApplication, maxBodyB
       parser(req, res, (error?: unknown) => next(error ? fromExpressParserError(error as ParserError, maxBodyBytes) : undefined)),
     );
   }
+  app.use((req: Request, _res: Response, next: NextFunction) => next(jsonDepthExceeds(req.body, MAX_JSON_DEPTH) ? new JsonTooDeepException() : undefined));
 }
 
 function fromExpressParserError(error: ParserError, maxBodyBytes: number): HttpException {
@@ -93,11 +94,14 @@ function parseStrictJson(raw: Buffer, charset: string): unknown {
   if (text.length === 0) return {};
   const first = /^[\x20\x09\x0a\x0d]*(.)/.exec(text)?.[1];
   if (first !== '{' && first !== '[') throw invalidJson(new Error(`Unexpected token ${JSON.stringify(first ?? '')}: the body must be a JSON object or array`));
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw invalidJson(error as Error);
   }
+  if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) throw new JsonTooDeepException();
+  return value;
 }
 
 const TEXT_CHARSETS: Record<string, BufferEncoding> = { 'utf-8': 'utf8', utf8: 'utf8', 'us-ascii': 'latin1', ascii: 'latin1', 'iso-8859-1': 'latin1', latin1: 'latin1', 'utf-16le': 'utf16le' };

@@ -13,3 +13,4 @@ export * from './webhook-ingress.decorator';
 export { StatusSettable, WebhookHttpRequest } from './webhook-request';
 export * from './provider-module';
 export { AdminTokenGuard } from './admin-token.guard';
+export * from './json-depth';

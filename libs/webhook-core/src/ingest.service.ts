@@ -4,6 +4,7 @@ import { DomainEvent, EventsRepository, IngressStatsRepository, PendingEvent, ne
 import { InboundRequest, IngestReply } from './provider-adapter';
 import { ProviderRegistry } from './provider-registry';
 import { InvalidJsonException } from './error-shapes';
+import { JsonTooDeepException, MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth';
 import { PayloadValidationError } from './payload-validation.error';
 import { toIsoTime } from './replay-window';
 import { WebhookHttpRequest } from './webhook-request';
@@ -83,11 +84,17 @@ export class IngestService {
       this.recordRejected(source);
       throw new InvalidJsonException('the request body is empty');
     }
+    let value: unknown;
     try {
-      return JSON.parse(rawBody.toString('utf8'));
+      value = JSON.parse(rawBody.toString('utf8'));
     } catch (error) {
       this.recordRejected(source);
       throw new InvalidJsonException((error as Error).message);
     }
+    if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) {
+      this.recordRejected(source);
+      throw new JsonTooDeepException();
+    }
+    return value;
   }
 }

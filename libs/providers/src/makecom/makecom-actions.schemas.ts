@@ -1,23 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
+import { jsonDepthExceeds } from '@hub/webhook-core';
 
-/** Deeper JSON than this is refused (400): walking or re-serialising it must never exhaust the stack. */
+/** Action inputs nest at most this deep (stricter than the body limit: they are stored and re-serialised). */
 export const MAX_JSON_DEPTH = 32;
-
-/** Depth of a parsed JSON value, counted without recursion and stopping once over `limit`. */
-export function jsonDepthExceeds(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  let visited = 0;
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > limit) return true;
-    // A wide value is bounded by the body limit; this only caps the work of one check.
-    if (++visited > 200_000) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
 
 const jsonObject = (what: string) =>
   z
