@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
   const logger = app.get(Logger);
   if (config.adminTokenGenerated) {
     // Logged once, on purpose: the operator needs it and did not set one.
-    logger.warn(`HUB_ADMIN_TOKEN is not set; generated one for this process: ${config.adminToken}`);
+    logger.warn(`HUB_ADMIN_TOKEN is not set; every process of prefix ${config.prefix} shares this generated one (kept in Redis): ${config.adminToken}`);
   }
   await app.listen(config.port, config.host);
   logger.log(`webhook hub (${config.role}) listening on http://${config.host}:${config.port}, Redis ${redact(config.redisUrl)}, prefix ${config.prefix}`);

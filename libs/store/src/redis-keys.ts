@@ -154,6 +154,11 @@ export class RedisKeys {
     return [`${this.tag}:provider:${source}`, ...parts].join(':');
   }
 
+  /** The admin token processes generated when HUB_ADMIN_TOKEN is unset, shared by all of them. */
+  adminToken(): string {
+    return `${this.tag}:admin-token`;
+  }
+
   /** Pattern matching every key of this prefix (for tests and resets). */
   allKeysPattern(): string {
     return `${this.tag}:*`;

@@ -6,6 +6,7 @@ import { IngressStatsRepository } from './ingress-stats.repository';
 import { createRedisClient, waitUntilReady } from './redis-client';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisKeys } from './redis-keys';
+import { SharedAdminToken } from './shared-admin-token';
 
 /** Redis connection, key names and repositories, shared by gateway and worker. */
 @Global()
@@ -31,6 +32,7 @@ import { RedisKeys } from './redis-keys';
     { provide: RedisKeys, inject: [HubConfig], useFactory: (config: HubConfig) => new RedisKeys(config.prefix) },
     EventsRepository,
     IngressStatsRepository,
+    SharedAdminToken,
   ],
   exports: [REDIS_CLIENT, RedisKeys, EventsRepository, IngressStatsRepository],
 })
