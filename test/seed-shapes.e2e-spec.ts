@@ -96,3 +96,61 @@ describe("the documents' delivery shapes (payloadFormat seed)", () => {
     expect(JSON.parse(test.body)).toMatchObject({ event: 'webhook.test' });
   });
 });
+
+describe('subscription headers and secrets (issue 12)', () => {
+  let hub: TestHub;
+  let sink: HttpSink;
+  let mcp: ConnectedClient;
+
+  beforeAll(async () => {
+    sink = await new HttpSink().start();
+    hub = await startHub('subscription-headers', { WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true' });
+    mcp = await connectMcp(hub);
+  });
+  afterAll(async () => {
+    await mcp?.client.close();
+    await hub?.close();
+    await sink?.stop();
+  });
+
+  it('refuses a header value with a control character or non-ASCII at creation', async () => {
+    for (const value of ['token\u0007', 'price €5', 'a\u0000b', 'line\nbreak']) {
+      const res = await hub.http().post('/api/v1/subscriptions').set(auth).send({ url: sink.url('/bad-header'), headers: { 'X-Receiver-Key': value } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ field: 'headers.X-Receiver-Key', message: expect.stringMatching(/visible ASCII/) });
+    }
+  });
+
+  it('masks header values in every read, keeps them on delivery, and a masked value sent back changes nothing', async () => {
+    const created = await hub.http().post('/api/v1/subscriptions').set(auth).send({ url: sink.url('/with-header'), events: ['whatsapp.*'], headers: { 'X-Receiver-Key': 'receiver-token-123' } });
+    expect(created.status).toBe(201);
+    expect(created.body.headers).toEqual({ 'X-Receiver-Key': '***' });
+    const reads = [
+      JSON.stringify((await hub.http().get(`/api/v1/subscriptions/${created.body.id}`).set(auth)).body),
+      JSON.stringify((await hub.http().get('/api/v1/subscriptions').set(auth)).body),
+      JSON.stringify(await mcp.client.callTool({ name: 'list_webhooks', arguments: {} })),
+      JSON.stringify(await mcp.client.readResource({ uri: 'hub://webhooks' })),
+    ];
+    for (const read of reads) expect(read).not.toContain('receiver-token-123');
+    await hub.http().patch(`/api/v1/subscriptions/${created.body.id}`).set(auth).send({ headers: { 'X-Receiver-Key': '***' }, description: 'renamed' });
+    await ingestBridgeEvent(hub, 'group.update', { id: 'header-kept' });
+    expect(await waitFor(async () => sink.received.some((r) => r.path === '/with-header'), 15_000)).toBe(true);
+    expect(sink.received.find((r) => r.path === '/with-header')?.headers['x-receiver-key']).toBe('receiver-token-123');
+  });
+
+  it('whatsapp_webhook_register without a secret shows the generated one once', async () => {
+    const first = toolJson(await mcp.client.callTool({ name: 'whatsapp_webhook_register', arguments: { url: sink.url('/wa-generated'), events: ['*'] } }));
+    expect(first.webhook.secret).toMatch(/^whsec_/);
+    const again = toolJson(await mcp.client.callTool({ name: 'whatsapp_webhook_register', arguments: { url: sink.url('/wa-generated'), events: ['message.received'] } }));
+    expect(again.created).toBe(false);
+    expect(again.webhook.secret).toBeUndefined();
+  });
+
+  it('answers a credential for an unconfigured scheme like a wrong one, naming no variable', async () => {
+    const body = '{"event":"message.received","timestamp":1,"data":{"id":"x"}}';
+    const res = await hub.http().post('/webhooks/whatsapp').set({ 'Content-Type': 'application/json', 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` }).send(body);
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('invalid X-Hub-Signature-256');
+    expect(JSON.stringify(res.body)).not.toMatch(/WHATSAPP_APP_SECRET|not set/);
+  });
+});

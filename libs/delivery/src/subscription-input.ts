@@ -111,7 +111,11 @@ export function validateSubscriptionInput(input: unknown, mode: 'create' | 'upda
     for (const [name, v] of entries) {
       if (!HEADER_NAME.test(name)) problems.push({ field: `headers.${name}`, message: 'is not a valid header name' });
       else if (RESERVED_HEADERS.test(name)) problems.push({ field: `headers.${name}`, message: 'is set by the hub and cannot be overridden' });
-      if (typeof v !== 'string' || v.length > 1024 || /[\r\n]/.test(v)) problems.push({ field: `headers.${name}`, message: 'must be a one-line string of at most 1024 characters' });
+      // What an HTTP client can send: visible ASCII, spaces and tabs. A control character or "€" was
+      // accepted once and then failed every delivery.
+      if (typeof v !== 'string' || v.length > 1024 || !/^[\t\x20-\x7e]*$/.test(v)) {
+        problems.push({ field: `headers.${name}`, message: 'must be at most 1024 characters of visible ASCII, spaces and tabs (no control characters, no non-ASCII)' });
+      }
     }
   }
   return { value, problems };

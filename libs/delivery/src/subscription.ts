@@ -42,12 +42,22 @@ export interface Subscription {
   updatedAt: string;
 }
 
-/** What APIs show: everything but the secrets (the secret is shown on create and by rotate-secret only). */
+/**
+ * What APIs show: everything but the secrets (the secret is shown on create and by rotate-secret
+ * only), custom header values masked.
+ */
 export type PublicSubscription = Omit<Subscription, 'secret' | 'previousSecrets' | 'secretGiven'> & { payloadFormat: PayloadFormat };
 
+/** What a masked header value reads as: its name is shown, never its value (often a receiver's token). */
+export const MASKED = '***';
+
 export function toPublicSubscription(subscription: Subscription): PublicSubscription {
-  const { secret: _secret, previousSecrets: _previous, secretGiven: _given, ...rest } = subscription;
-  return { ...rest, payloadFormat: subscription.payloadFormat ?? 'hub' };
+  const { secret: _secret, previousSecrets: _previous, secretGiven: _given, headers, ...rest } = subscription;
+  return {
+    ...rest,
+    ...(headers ? { headers: Object.fromEntries(Object.keys(headers).map((name) => [name, MASKED])) } : {}),
+    payloadFormat: subscription.payloadFormat ?? 'hub',
+  };
 }
 
 /** What creating a subscription answers: the public view plus its secret, shown this once. */

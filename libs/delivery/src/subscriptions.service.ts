@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { newEventId } from '@hub/store';
 import { InputProblem, SubscriptionInput, validateSubscriptionInput } from './subscription-input';
-import { PublicSubscription, Subscription, toPublicSubscription } from './subscription';
+import { MASKED, PublicSubscription, Subscription, toPublicSubscription } from './subscription';
 import { DeliveriesRepository } from './deliveries.repository';
 import { SubscriptionsRepository } from './subscriptions.repository';
 import { generateWebhookSecret } from './standard-webhooks.signer';
@@ -94,6 +94,10 @@ export class SubscriptionsService {
       if (value[key] !== undefined) (next as unknown as Record<string, unknown>)[key] = value[key];
     }
     if (value.secret !== undefined) next.secretGiven = true;
+    // A header sent back masked (as reads show it) keeps its stored value.
+    if (value.headers) {
+      next.headers = Object.fromEntries(Object.entries(value.headers).map(([name, v]) => [name, v === MASKED && current.headers?.[name] !== undefined ? current.headers[name] : v]));
+    }
     if (value.enabled === true) {
       delete next.disabledReason;
       delete next.disabledAt;

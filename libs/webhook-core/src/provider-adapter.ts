@@ -18,7 +18,11 @@ export type Verification =
       /** Status for an accepted delivery when the platform insists on one (Meta retries anything but 200). */
       ackStatus?: number;
     }
-  | { ok: false; reason: string };
+  /**
+   * `reason` is what the sender reads (never which secrets are configured); `detail`, when it knows
+   * more (a scheme whose secret is unset), goes only to the log.
+   */
+  | { ok: false; reason: string; detail?: string };
 
 /** One event as a provider describes it; the core adds id, source and timestamps. */
 export interface NormalizedEvent {

@@ -2,6 +2,7 @@ import {
   CanActivate,
   ExecutionContext,
   Injectable,
+  Logger,
   ServiceUnavailableException,
   UnauthorizedException,
   UnsupportedMediaTypeException,
@@ -19,6 +20,8 @@ const ACCEPTED_CONTENT_TYPES = /^(application\/json|application\/[a-z0-9.+-]+\+j
  */
 @Injectable()
 export class WebhookAuthGuard implements CanActivate {
+  private readonly logger = new Logger(WebhookAuthGuard.name);
+
   constructor(
     private readonly reflector: Reflector,
     private readonly registry: ProviderRegistry,
@@ -58,7 +61,11 @@ export class WebhookAuthGuard implements CanActivate {
       // Adapters must not throw on client input; if one ever does, the sender still gets a 401, not a 500.
       verification = { ok: false as const, reason: 'could not verify the request' };
     }
-    if (!verification.ok) throw new UnauthorizedException(verification.reason);
+    if (!verification.ok) {
+      // The sender reads the reason; the operator also reads what only the configuration explains.
+      this.logger.warn(`refused a ${source} request: ${verification.reason}${verification.detail ? ` (${verification.detail})` : ''}`);
+      throw new UnauthorizedException(verification.reason);
+    }
     req.hubVerification = verification;
     return true;
   }

@@ -47,7 +47,7 @@ describe('MakeComAdapter.verify', () => {
       ['either', both, 'key', true],
       ['either', both, 'sig', true],
       ['either', both, 'none', /^missing credentials: send x-make-apikey or X-Hub-Signature-256/],
-      ['either', { MAKE_COM_API_KEY: API_KEY }, 'none', /^missing credentials: send x-make-apikey$/],
+      ['either', { MAKE_COM_API_KEY: API_KEY }, 'none', /^missing credentials: send x-make-apikey or X-Hub-Signature-256/],
       ['apikey', both, 'key', true],
       ['apikey', both, 'sig', /^missing x-make-apikey \(MAKE_COM_AUTH=apikey\)$/],
       ['signature', both, 'sig', true],
@@ -103,12 +103,14 @@ describe('MakeComAdapter.verify', () => {
     const keyOnly = adapterWith({ MAKE_COM_API_KEY: API_KEY });
     expect(keyOnly.verify(request(body, { 'x-make-apikey': API_KEY, 'x-hub-signature-256': signed(body) }))).toEqual({
       ok: false,
-      reason: 'X-Hub-Signature-256 is not accepted: MAKE_COM_WEBHOOK_SECRET is not set',
+      reason: 'invalid X-Hub-Signature-256',
+      detail: 'X-Hub-Signature-256 is not accepted: MAKE_COM_WEBHOOK_SECRET is not set',
     });
     const secretOnly = adapterWith({ MAKE_COM_WEBHOOK_SECRET: SECRET });
     expect(secretOnly.verify(request(body, { 'x-make-apikey': API_KEY }))).toEqual({
       ok: false,
-      reason: 'x-make-apikey is not accepted: MAKE_COM_API_KEY is not set',
+      reason: 'invalid x-make-apikey',
+      detail: 'x-make-apikey is not accepted: MAKE_COM_API_KEY is not set',
     });
   });
 });

@@ -111,12 +111,12 @@ export class MakeComAdapter implements ProviderAdapter {
     let signatureOk = false;
 
     if (apiKeyHeader !== undefined) {
-      if (apiKeys.length === 0) return { ok: false, reason: 'x-make-apikey is not accepted: MAKE_COM_API_KEY is not set' };
+      if (apiKeys.length === 0) return { ok: false, reason: 'invalid x-make-apikey', detail: 'x-make-apikey is not accepted: MAKE_COM_API_KEY is not set' };
       if (!matchesAnyToken(apiKeyHeader, apiKeys)) return { ok: false, reason: 'invalid x-make-apikey' };
       keyOk = true;
     }
     if (signatureHeader !== undefined) {
-      if (secrets.length === 0) return { ok: false, reason: 'X-Hub-Signature-256 is not accepted: MAKE_COM_WEBHOOK_SECRET is not set' };
+      if (secrets.length === 0) return { ok: false, reason: 'invalid X-Hub-Signature-256', detail: 'X-Hub-Signature-256 is not accepted: MAKE_COM_WEBHOOK_SECRET is not set' };
       const signature = parseHexSignature(signatureHeader, { prefix: 'sha256=' });
       if (!signature) return { ok: false, reason: 'malformed X-Hub-Signature-256: expected sha256=<64 hex digits>' };
       if (!matchesAnySecret(signature, request.rawBody, secrets)) return { ok: false, reason: 'invalid X-Hub-Signature-256 signature' };
@@ -125,14 +125,14 @@ export class MakeComAdapter implements ProviderAdapter {
 
     // Validation off: credentials that are sent are still checked above, but none are required.
     if (!this.config.makecom.validationEnabled && !keyOk && !signatureOk) return { ok: true, scheme: 'unverified' };
-    const missing = missingFor(mode, keyOk, signatureOk, apiKeys.length > 0, secrets.length > 0);
+    const missing = missingFor(mode, keyOk, signatureOk);
     if (missing) return { ok: false, reason: missing };
     return { ok: true, scheme: [keyOk && 'apikey', signatureOk && 'signature'].filter(Boolean).join('+') };
   }
 }
 
 /** The reason a verified-so-far request still falls short of MAKE_COM_AUTH, or undefined when it does not. */
-function missingFor(mode: MakeComAuthMode, keyOk: boolean, signatureOk: boolean, hasKey: boolean, hasSecret: boolean): string | undefined {
+function missingFor(mode: MakeComAuthMode, keyOk: boolean, signatureOk: boolean): string | undefined {
   switch (mode) {
     case 'apikey':
       return keyOk ? undefined : 'missing x-make-apikey (MAKE_COM_AUTH=apikey)';
@@ -143,8 +143,8 @@ function missingFor(mode: MakeComAuthMode, keyOk: boolean, signatureOk: boolean,
       return `missing ${[!keyOk && 'x-make-apikey', !signatureOk && 'X-Hub-Signature-256'].filter(Boolean).join(' and ')} (MAKE_COM_AUTH=both requires x-make-apikey and X-Hub-Signature-256)`;
     default: {
       if (keyOk || signatureOk) return undefined;
-      const accepted = [hasKey && 'x-make-apikey', hasSecret && 'X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>'].filter(Boolean);
-      return `missing credentials: send ${accepted.join(' or ')}`;
+      // Both schemes are named whatever is configured: which secrets are set is not the sender's business.
+      return 'missing credentials: send x-make-apikey or X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>';
     }
   }
 }

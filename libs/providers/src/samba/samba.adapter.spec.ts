@@ -78,12 +78,14 @@ describe('DigitalSambaAdapter.verify', () => {
     const tokenOnly = adapterWith({ DIGITAL_SAMBA_WEBHOOK_TOKEN: TOKEN });
     expect(tokenOnly.verify(request(body, { 'x-digitalsamba-signature': hmacSha256Hex('', body) }))).toEqual({
       ok: false,
-      reason: 'X-DigitalSamba-Signature is not accepted: DIGITAL_SAMBA_WEBHOOK_SECRET (or WEBHOOK_SECRET) is not set',
+      reason: 'invalid X-DigitalSamba-Signature',
+      detail: 'X-DigitalSamba-Signature is not accepted: DIGITAL_SAMBA_WEBHOOK_SECRET (or WEBHOOK_SECRET) is not set',
     });
     const secretOnly = adapterWith({ DIGITAL_SAMBA_WEBHOOK_SECRET: SECRET });
     expect(secretOnly.verify(request(body, { authorization: `Bearer ${TOKEN}` }))).toEqual({
       ok: false,
-      reason: 'Authorization is not accepted: DIGITAL_SAMBA_WEBHOOK_TOKEN is not set',
+      reason: 'invalid Authorization',
+      detail: 'Authorization is not accepted: DIGITAL_SAMBA_WEBHOOK_TOKEN is not set',
     });
     expect(adapterWith({}).isConfigured()).toBe(false);
     expect(adapterWith({ DIGITAL_SAMBA_WEBHOOK_TOKEN: ' , ' }).isConfigured()).toBe(false);

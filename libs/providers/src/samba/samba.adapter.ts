@@ -106,13 +106,13 @@ export class DigitalSambaAdapter implements ProviderAdapter {
     const schemes: string[] = [];
 
     if (authorization !== undefined) {
-      if (tokens.length === 0) return { ok: false, reason: 'Authorization is not accepted: DIGITAL_SAMBA_WEBHOOK_TOKEN is not set' };
+      if (tokens.length === 0) return { ok: false, reason: 'invalid Authorization', detail: 'Authorization is not accepted: DIGITAL_SAMBA_WEBHOOK_TOKEN is not set' };
       if (!matchesBearerOrBare(authorization, tokens)) return { ok: false, reason: 'invalid Authorization token' };
       schemes.push('bearer');
     }
     if (signatureHeader !== undefined) {
       if (secrets.length === 0) {
-        return { ok: false, reason: 'X-DigitalSamba-Signature is not accepted: DIGITAL_SAMBA_WEBHOOK_SECRET (or WEBHOOK_SECRET) is not set' };
+        return { ok: false, reason: 'invalid X-DigitalSamba-Signature', detail: 'X-DigitalSamba-Signature is not accepted: DIGITAL_SAMBA_WEBHOOK_SECRET (or WEBHOOK_SECRET) is not set' };
       }
       const signature = parseHexSignature(signatureHeader, { prefix: 'sha256=', prefixOptional: true });
       if (!signature) return { ok: false, reason: 'malformed X-DigitalSamba-Signature: expected sha256=<64 hex digits> or 64 hex digits' };

@@ -116,12 +116,14 @@ describe('TavusAdapter.verify', () => {
     const tokenOnly = adapterWith({ TAVUS_WEBHOOK_TOKEN: TOKEN });
     expect(tokenOnly.verify(request(body, { 'x-tavus-signature': hmacSha256Hex('', body) }, { t: TOKEN }))).toEqual({
       ok: false,
-      reason: 'x-tavus-signature is not accepted: TAVUS_WEBHOOK_SECRET is not set',
+      reason: 'invalid x-tavus-signature',
+      detail: 'x-tavus-signature is not accepted: TAVUS_WEBHOOK_SECRET is not set',
     });
     const secretOnly = adapterWith({ TAVUS_WEBHOOK_SECRET: SECRET });
     expect(secretOnly.verify(request(body, { 'x-tavus-signature': valid }, { t: '' }))).toEqual({
       ok: false,
-      reason: 'the t query parameter is not accepted: TAVUS_WEBHOOK_TOKEN is not set',
+      reason: 'invalid t query parameter token',
+      detail: 'the t query parameter is not accepted: TAVUS_WEBHOOK_TOKEN is not set',
     });
     expect(adapterWith({}).isConfigured()).toBe(false);
     expect(tokenOnly.isConfigured()).toBe(true);

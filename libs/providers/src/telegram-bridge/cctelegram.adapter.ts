@@ -138,7 +138,7 @@ export class CcTelegramAdapter implements ProviderAdapter {
 
   verify(request: InboundRequest): Verification {
     const secrets = this.config.cctelegram.secrets;
-    if (secrets.length === 0) return { ok: false, reason: 'X-CCTelegram-Signature is not accepted: CCTELEGRAM_WEBHOOK_SECRET is not set' };
+    if (secrets.length === 0) return { ok: false, reason: 'invalid X-CCTelegram-Signature', detail: 'X-CCTelegram-Signature is not accepted: CCTELEGRAM_WEBHOOK_SECRET is not set' };
 
     const header = request.headers[SIGNATURE_HEADER];
     if (header === undefined || header === '') return { ok: false, reason: 'missing X-CCTelegram-Signature' };

@@ -42,7 +42,7 @@ export class TelegramBotAdapter implements ProviderAdapter {
 
   verify(request: InboundRequest): Verification {
     const tokens = this.config.telegram.secretTokens;
-    if (tokens.length === 0) return { ok: false, reason: 'X-Telegram-Bot-Api-Secret-Token is not accepted: TELEGRAM_SECRET_TOKEN is not set' };
+    if (tokens.length === 0) return { ok: false, reason: 'invalid X-Telegram-Bot-Api-Secret-Token', detail: 'X-Telegram-Bot-Api-Secret-Token is not accepted: TELEGRAM_SECRET_TOKEN is not set' };
     const given = request.headers[TOKEN_HEADER];
     if (given === undefined || given === '') {
       return { ok: false, reason: 'missing X-Telegram-Bot-Api-Secret-Token: set secret_token in setWebhook' };

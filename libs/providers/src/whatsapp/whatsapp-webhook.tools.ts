@@ -47,7 +47,9 @@ export class WhatsAppWebhookTools implements McpToolset {
             payloadFormat: 'seed',
             description: 'registered with whatsapp_webhook_register',
           });
-          return { success: true, created, webhook: this.view(subscription) };
+          // A secret the hub generated (none was given) is shown this once: it signs the Standard Webhooks headers.
+          const generated = created && !secret ? { secret: subscription.secret, secretNote: 'generated; shown only now (rotate_webhook_secret makes a new one)' } : {};
+          return { success: true, created, webhook: { ...this.view(subscription), ...generated } };
         }),
     );
 
