@@ -10,6 +10,9 @@ import { deliveryBackoff } from './delivery-backoff';
 export const deliveryWorkerOptions: Omit<WorkerOptions, 'connection'> = {
   concurrency: 32,
   settings: { backoffStrategy: deliveryBackoff },
+  // BullMQ waits this long after a Redis error before fetching again (default 15 s): a blip would
+  // pause every delivery, and a shutdown, for that long.
+  runRetryDelay: 1_000,
 };
 
 export const DELIVERY_WORKER_SETTINGS = Symbol('DELIVERY_WORKER_SETTINGS');

@@ -16,19 +16,35 @@ export function createRedisClient(url: string, connectionName: string, overrides
   });
 }
 
+/**
+ * Errors that mean "the store cannot take this right now": connection loss, and every Redis reply a
+ * retry can outlive (loading, failover, read-only replica, out of memory, a busy script, a failing
+ * disk, cluster resharding, lost auth). Answered 503 at the edge and never dead-lettered by the worker.
+ */
 const UNAVAILABLE_PATTERNS = [
   /ECONNREFUSED/,
   /ECONNRESET/,
   /ENOTFOUND/,
   /ETIMEDOUT/,
+  /EPIPE/,
   /Connection is closed/i,
   /Command timed out/i,
   /max retries per request/i,
   /enableOfflineQueue/i,
-  /LOADING/,
-  /MASTERDOWN/,
-  /READONLY/,
-  /OOM command not allowed/,
+  /Stream isn't writeable/i,
+  /\bLOADING\b/,
+  /\bMASTERDOWN\b/,
+  /\bREADONLY\b/,
+  /\bOOM\b/,
+  /\bMISCONF\b/,
+  /\bBUSY\b/,
+  /\bNOAUTH\b/,
+  /\bWRONGPASS\b/,
+  /\bCLUSTERDOWN\b/,
+  /\bTRYAGAIN\b/,
+  /\bMOVED\b/,
+  /\bASK\b/,
+  /\bNOREPLICAS\b/,
 ];
 
 /** True for errors that mean "the store is unreachable or refusing writes", answered with 503. */

@@ -57,10 +57,10 @@ export class HubExceptionFilter implements ExceptionFilter {
       };
     }
     const errorId = randomUUID();
-    this.logger.error(
-      { errorId, err: exception },
-      `unhandled error ${errorId}: ${exception instanceof Error ? exception.message : String(exception)}`,
-    );
+    // Only name, message and stack: an ioredis error also carries `command.args` (event bodies,
+    // secrets), which must never reach a log.
+    const err = exception instanceof Error ? { type: exception.name, message: exception.message, stack: exception.stack } : { message: String(exception) };
+    this.logger.error({ errorId, err }, `unhandled error ${errorId}: ${err.message}`);
     return { body: { ...this.body(500, 'internal server error'), errorId }, headers: {} };
   }
 

@@ -14,7 +14,8 @@ import { TELEGRAM_QUEUE, TelegramCall, TelegramCalls, TelegramRetryError, telegr
  * offers no idempotency key, so at-least-once is the best a sender can do.
  */
 @Injectable()
-@Processor(TELEGRAM_QUEUE, { concurrency: 4, settings: { backoffStrategy: telegramBackoff } })
+// runRetryDelay: after a Redis error BullMQ waits 15 s by default before fetching again (and before closing).
+@Processor(TELEGRAM_QUEUE, { concurrency: 4, runRetryDelay: 1_000, settings: { backoffStrategy: telegramBackoff } })
 export class TelegramCallsProcessor extends WorkerHost {
   private readonly logger = new Logger(TelegramCallsProcessor.name);
 
