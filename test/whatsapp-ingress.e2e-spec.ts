@@ -55,6 +55,9 @@ describe('WhatsApp ingress (real app, real Redis)', () => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ duplicate: true, id: first.body.accepted[0], ids: first.body.accepted });
     expect(await hub.redis.xlen(`{${hub.config.prefix}}:events`)).toBe(3);
+    // Meta retries for 7 days: its dedupe keys outlive DEDUPE_TTL_SECONDS (72 h by default).
+    const [key] = await hub.redis.keys(`{${hub.config.prefix}}:dedupe:whatsapp:*`);
+    expect(await hub.redis.ttl(key)).toBeGreaterThan(6 * 86_400);
   });
 
   it('accepts raw bytes with escaped unicode and \\/ (a verifier that re-serialises JSON fails here)', async () => {

@@ -126,13 +126,14 @@ export class EventsRepository {
    * Stores a batch of one source's events atomically in one round trip; outcomes are in input order.
    * `raised: true` marks events the hub raised itself (a tool result, an alert): not counted as ingress.
    */
-  async append(batch: PendingEvent[], now: number = Date.now(), options: { raised?: boolean } = {}): Promise<AppendOutcome[]> {
+  async append(batch: PendingEvent[], now: number = Date.now(), options: { raised?: boolean; dedupeTtlSeconds?: number } = {}): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
     const source = batch[0].event.source;
     if (batch.some((p) => p.event.source !== source)) throw new Error('EventsRepository.append takes one source per batch');
     const keys: string[] = [this.keys.eventStream(), this.keys.sourceStats(source, hourBucket(now))];
     const args: (string | number)[] = [
-      this.config.dedupeTtlSeconds,
+      // A source whose platform retries longer keeps its dedupe keys longer (never shorter than configured).
+      Math.max(this.config.dedupeTtlSeconds, options.dedupeTtlSeconds ?? 0),
       this.config.eventStreamMaxLen,
       this.config.eventRetentionSeconds,
       STATS_TTL_SECONDS,

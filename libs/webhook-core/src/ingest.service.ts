@@ -62,7 +62,7 @@ export class IngestService {
       return { event, dedupeKey: n.dedupeKey };
     });
 
-    const outcomes = await this.events.append(batch);
+    const outcomes = await this.events.append(batch, Date.now(), adapter.dedupeTtlSeconds ? { dedupeTtlSeconds: adapter.dedupeTtlSeconds } : {});
     const accepted = outcomes.filter((o) => o.status === 'accepted').map((o) => o.id);
     const duplicates = outcomes.filter((o) => o.status === 'duplicate').map((o) => o.id);
     const outcome = { accepted, duplicates };

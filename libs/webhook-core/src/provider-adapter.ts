@@ -50,6 +50,11 @@ export interface EventTypeInfo {
 export interface ProviderAdapter {
   /** Event source name, the prefix of every type it emits (`whatsapp`). */
   readonly source: string;
+  /**
+   * How long a redelivery is recognised, when the platform retries for longer than DEDUPE_TTL_SECONDS
+   * (Meta retries for 7 days); the longer of the two applies.
+   */
+  readonly dedupeTtlSeconds?: number;
   /** False when no secret is set: the core then answers 503 and never skips verification. */
   isConfigured(): boolean;
   /** Authenticates the raw request; must not throw for any client input. */

@@ -31,6 +31,8 @@ const BRIDGE_EVENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 @WebhookProvider()
 export class WhatsAppAdapter implements ProviderAdapter {
   readonly source = 'whatsapp';
+  /** Meta retries a delivery for up to 7 days: its redeliveries must still be recognised then. */
+  readonly dedupeTtlSeconds = 7 * 86_400;
 
   constructor(private readonly config: HubConfig) {}
 
