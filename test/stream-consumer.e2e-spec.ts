@@ -1,5 +1,6 @@
 import { EventStreamConsumer, FANOUT_GROUP } from '../apps/worker/src/event-stream.consumer';
-import { TestHub, startHub, uniquePrefix, waitFor } from './utils/hub-test-app';
+import { ADMIN_TOKEN, TestHub, startHub, uniquePrefix, waitFor } from './utils/hub-test-app';
+import { ConnectedClient, connectMcp, toolJson } from './utils/mcp-client';
 import { sha256Header } from './utils/signatures';
 
 const SECRET = 'stream-consumer-secret';
@@ -84,6 +85,47 @@ describe('event stream consumer (worker)', () => {
       expect(fields[fields.indexOf('reason') + 1]).toBe('cannot handle p-1');
       expect(JSON.parse(fields[fields.indexOf('event') + 1]).data.id).toBe('p-1');
     } finally {
+      await hub.close();
+    }
+  });
+
+  it('lists dead events with their error (REST and MCP) and redrives them once the cause is fixed', async () => {
+    const hub = await startHub('stream-dead-redrive', { WHATSAPP_WEBHOOK_SECRET: SECRET, STREAM_MAX_DELIVERIES: '1', STREAM_CLAIM_IDLE_MS: '200' });
+    let mcp: ConnectedClient | undefined;
+    try {
+      const consumer = hub.app.get(EventStreamConsumer);
+      let broken = true;
+      const handled: string[] = [];
+      consumer.addHandler({
+        name: 'flaky-dependency',
+        handle: async (events) => {
+          if (broken && events.some((e) => (e.data as { id: string }).id === 'd-0')) throw new Error('dependency down');
+          handled.push(...events.map((e) => (e.data as { id: string }).id));
+        },
+      });
+      const [id] = await ingest(hub, 1, 'd');
+      expect(await waitFor(async () => consumer.stats.deadLettered === 1, 10_000)).toBe(true);
+      const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+      const listed = await hub.http().get('/api/v1/dead-events').set(auth);
+      expect(listed.status).toBe(200);
+      expect(listed.body.data).toHaveLength(1);
+      expect(listed.body.data[0]).toMatchObject({ reason: 'dependency down', event: { id, data: { id: 'd-0' } } });
+      mcp = await connectMcp(hub);
+      expect(toolJson(await mcp.client.callTool({ name: 'list_dead_events', arguments: {} })).data[0].deadId).toBe(listed.body.data[0].deadId);
+      expect(toolJson(await mcp.client.callTool({ name: 'redrive_dead_events', arguments: { dryRun: true } }))).toMatchObject({ dryRun: true, matched: 1 });
+
+      broken = false;
+      const redriven = await hub.http().post('/api/v1/dead-events/redrive').set(auth).send({ ids: [listed.body.data[0].deadId] });
+      expect(redriven.status).toBe(202);
+      expect(redriven.body).toMatchObject({ matched: 1, redriven: 1, missing: [] });
+      expect(await waitFor(async () => handled.includes('d-0'), 10_000)).toBe(true);
+      expect((await hub.http().get('/api/v1/dead-events').set(auth)).body.data).toEqual([]);
+      // The event is still found by id, now at its new place in the stream.
+      expect((await hub.http().get(`/api/v1/events/${id}`).set(auth)).body.data.id).toBe('d-0');
+      expect((await hub.http().post('/api/v1/dead-events/redrive').set(auth).send({ ids: ['nope'] })).status).toBe(400);
+      expect((await hub.http().get('/api/v1/dead-events?limit=0').set(auth)).status).toBe(400);
+    } finally {
+      await mcp?.client.close();
       await hub.close();
     }
   });

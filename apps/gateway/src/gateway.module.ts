@@ -3,6 +3,7 @@ import { DeliveryModule } from '@hub/delivery';
 import { McpHttpModule } from '@hub/mcp';
 import { AdminTokenGuard } from '@hub/webhook-core';
 import { ApprovalsController } from './approvals/approvals.controller';
+import { DeadEventsController } from './dead-events/dead-events.controller';
 import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
 import { EventTypesController } from './event-types/event-types.controller';
 import { EventsController } from './events/events.controller';
@@ -18,6 +19,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
   imports: [DeliveryModule, McpHttpModule],
   controllers: [
     ApprovalsController,
+    DeadEventsController,
     EventsController,
     EventTypesController,
     StatusController,

@@ -9,3 +9,4 @@ export { RedisKeys } from './redis-keys';
 export { StoreModule } from './store.module';
 export * from './stream-event-handler';
 export * from './instant';
+export { DeadEvent, DeadEventsRepository } from './dead-events.repository';

@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
+import { DeadEventsRepository } from './dead-events.repository';
 import { EventsRepository } from './events.repository';
 import { IngressStatsRepository } from './ingress-stats.repository';
 import { createRedisClient, waitUntilReady } from './redis-client';
@@ -33,8 +34,9 @@ import { SharedAdminToken } from './shared-admin-token';
     EventsRepository,
     IngressStatsRepository,
     SharedAdminToken,
+    DeadEventsRepository,
   ],
-  exports: [REDIS_CLIENT, RedisKeys, EventsRepository, IngressStatsRepository],
+  exports: [REDIS_CLIENT, RedisKeys, EventsRepository, IngressStatsRepository, DeadEventsRepository],
 })
 export class StoreModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}

@@ -13,7 +13,8 @@ import {
   toPublicSubscription,
 } from '@hub/delivery';
 import { APPROVAL_STATUSES, ApprovalsService } from '@hub/approvals';
-import { EVENT_ID_PATTERN, EventsRepository, TYPE_GLOB_PATTERN, compileTypeGlob, parseInstant } from '@hub/store';
+import { DeadEventsRepository, EVENT_ID_PATTERN, EventsRepository, TYPE_GLOB_PATTERN, compileTypeGlob, parseInstant } from '@hub/store';
+import { HubConfig } from '@hub/config';
 import { ProviderRegistry } from '@hub/webhook-core';
 import { LiveEventsListener } from '../live-events.listener';
 import { McpSession } from '../mcp-session';
@@ -57,6 +58,8 @@ export class HubTools {
     private readonly stats: HubStatsService,
     private readonly live: LiveEventsListener,
     private readonly approvals: ApprovalsService,
+    private readonly deadEvents: DeadEventsRepository,
+    private readonly config: HubConfig,
   ) {}
 
   register(server: McpServer, session: McpSession): void {
@@ -278,6 +281,18 @@ export class HubTools {
         },
       },
       ({ approval_id, decision, reason }) => run(() => this.approvals.decide(approval_id, decision, { channel: 'mcp', id: session.id }, reason)),
+    );
+
+    server.registerTool(
+      'list_dead_events',
+      { description: 'List events the worker gave up on (their handlers failed too often), newest first, with the last error. Fix the cause, then redrive_dead_events.', inputSchema: { limit: z.number().int().min(1).max(200).optional(), cursor: z.string().optional() } },
+      ({ limit, cursor }) => run(() => this.deadEvents.list({ limit: limit ?? 20, cursor })),
+    );
+
+    server.registerTool(
+      'redrive_dead_events',
+      { description: 'Send dead events through the worker again: the given deadIds, or all of them (1000 a call). dryRun counts only.', inputSchema: { ids: z.array(z.string()).min(1).max(1000).optional(), dryRun: z.boolean().optional() } },
+      (args) => run(() => this.deadEvents.redrive(args, this.config.eventRetentionSeconds, this.config.eventStreamMaxLen)),
     );
 
     server.registerTool(
