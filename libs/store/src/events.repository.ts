@@ -16,9 +16,15 @@ import { RedisKeys } from './redis-keys';
  * It also counts accepted events (per type) and duplicates in the source's hourly stats hash, unless
  * the hub raised them itself (countStats "0"): those stats count what senders sent.
  *
- * KEYS: [stream, stats, dedupe_1, index_1, dedupe_2, index_2, ...]
- * ARGV: [dedupeTtl, maxLen, indexTtl, statsTtl, countStats, id_1, source_1, type_1, json_1, id_2, ...]
- * Returns: [status_1, id_1, status_2, id_2, ...] with status 1 = accepted, 0 = duplicate.
+ * With a rate limit (limit > 0), the request is first counted in the source's window, shared by
+ * every gateway: a sliding estimate (previous window weighted by what is left of it, plus this one)
+ * over the limit refuses the whole request, storing nothing, and answers how long to wait.
+ *
+ * KEYS: [stream, stats, rateWindow, ratePrevious, dedupe_1, index_1, dedupe_2, index_2, ...]
+ * ARGV: [dedupeTtl, maxLen, indexTtl, statsTtl, countStats, limit, windowMs, nowMs,
+ *        id_1, source_1, type_1, json_1, id_2, ...]
+ * Returns: [status_1, id_1, status_2, id_2, ...] with status 1 = accepted, 0 = duplicate; or
+ * [-1, retryAfterMs] when over the rate limit.
  */
 const APPEND_EVENTS_LUA = `
 local stream = KEYS[1]
@@ -27,12 +33,25 @@ local dedupeTtl = ARGV[1]
 local maxLen = ARGV[2]
 local indexTtl = ARGV[3]
 local count = ARGV[5] == '1'
+local limit = tonumber(ARGV[6])
+if limit > 0 then
+  local windowMs = tonumber(ARGV[7])
+  local now = tonumber(ARGV[8])
+  local into = (now % windowMs) / windowMs
+  local previous = tonumber(redis.call('GET', KEYS[4]) or '0')
+  local current = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if previous * (1 - into) + current >= limit then
+    return {-1, windowMs - (now % windowMs)}
+  end
+  redis.call('INCR', KEYS[3])
+  redis.call('PEXPIRE', KEYS[3], windowMs * 2)
+end
 local out = {}
-local n = (#KEYS - 2) / 2
+local n = (#KEYS - 4) / 2
 for i = 1, n do
-  local dedupeKey = KEYS[2 * i + 1]
-  local indexKey = KEYS[2 * i + 2]
-  local a = 6 + (i - 1) * 4
+  local dedupeKey = KEYS[2 * i + 3]
+  local indexKey = KEYS[2 * i + 4]
+  local a = 9 + (i - 1) * 4
   local id = ARGV[a]
   local prior = redis.call('GET', dedupeKey)
   if prior then
@@ -106,6 +125,17 @@ export function hourBucket(now: number): number {
 /** A page scans at most this many entries, so a rare filter cannot make one request unbounded. */
 const MAX_SCAN_PER_PAGE = 5_000;
 
+/** The source is over its rate limit (counted in Redis, so across every gateway); nothing was stored. */
+export class SourceRateLimitedError extends Error {
+  constructor(
+    readonly source: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`rate limit exceeded for source ${source}; retry after ${retryAfterSeconds}s`);
+    this.name = 'SourceRateLimitedError';
+  }
+}
+
 @Injectable()
 export class EventsRepository {
   private readonly redis: HubRedis;
@@ -126,11 +156,22 @@ export class EventsRepository {
    * Stores a batch of one source's events atomically in one round trip; outcomes are in input order.
    * `raised: true` marks events the hub raised itself (a tool result, an alert): not counted as ingress.
    */
-  async append(batch: PendingEvent[], now: number = Date.now(), options: { raised?: boolean; dedupeTtlSeconds?: number } = {}): Promise<AppendOutcome[]> {
+  async append(
+    batch: PendingEvent[],
+    now: number = Date.now(),
+    options: { raised?: boolean; dedupeTtlSeconds?: number; rateLimit?: { limit: number; windowMs: number } } = {},
+  ): Promise<AppendOutcome[]> {
     if (batch.length === 0) return [];
     const source = batch[0].event.source;
     if (batch.some((p) => p.event.source !== source)) throw new Error('EventsRepository.append takes one source per batch');
-    const keys: string[] = [this.keys.eventStream(), this.keys.sourceStats(source, hourBucket(now))];
+    const rate = options.rateLimit;
+    const window = rate ? Math.floor(now / rate.windowMs) : 0;
+    const keys: string[] = [
+      this.keys.eventStream(),
+      this.keys.sourceStats(source, hourBucket(now)),
+      this.keys.rateWindow(source, window),
+      this.keys.rateWindow(source, window - 1),
+    ];
     const args: (string | number)[] = [
       // A source whose platform retries longer keeps its dedupe keys longer (never shorter than configured).
       Math.max(this.config.dedupeTtlSeconds, options.dedupeTtlSeconds ?? 0),
@@ -138,12 +179,16 @@ export class EventsRepository {
       this.config.eventRetentionSeconds,
       STATS_TTL_SECONDS,
       options.raised ? '0' : '1',
+      rate?.limit ?? 0,
+      rate?.windowMs ?? 1,
+      now,
     ];
     for (const { event, dedupeKey } of batch) {
       keys.push(this.keys.dedupe(event.source, dedupeKey), this.keys.eventIndex(event.id));
       args.push(event.id, event.source, event.type, JSON.stringify(event));
     }
     const reply = await this.redis.hubAppendEvents(keys.length, ...keys, ...args);
+    if (Number(reply[0]) === -1) throw new SourceRateLimitedError(source, Math.max(1, Math.ceil(Number(reply[1]) / 1000)));
     const outcomes: AppendOutcome[] = [];
     for (let i = 0; i < reply.length; i += 2) {
       const id = String(reply[i + 1]);

@@ -29,6 +29,11 @@ export class RedisKeys {
     return `${this.tag}:stats:${source}:${hourBucket}`;
   }
 
+  /** Authenticated requests of one source in one rate-limit window (shared by every gateway). */
+  rateWindow(source: string, window: number): string {
+    return `${this.tag}:rate:${source}:${window}`;
+  }
+
   /** Stream entries that failed processing too often. */
   deadEventStream(): string {
     return `${this.tag}:events:dead`;

@@ -1,11 +1,13 @@
 import { BadRequestException, Injectable, Optional } from '@nestjs/common';
 import { HubMetrics } from '@hub/observability';
-import { DomainEvent, EventsRepository, IngressStatsRepository, PendingEvent, newEventId } from '@hub/store';
+import { HubConfig } from '@hub/config';
+import { DomainEvent, EventsRepository, IngressStatsRepository, PendingEvent, SourceRateLimitedError, newEventId } from '@hub/store';
 import { InboundRequest, IngestReply } from './provider-adapter';
 import { ProviderRegistry } from './provider-registry';
 import { InvalidJsonException } from './error-shapes';
 import { JsonTooDeepException, MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth';
 import { PayloadValidationError } from './payload-validation.error';
+import { TooManyRequestsException } from './source-rate-limit.guard';
 import { toIsoTime } from './replay-window';
 import { WebhookHttpRequest } from './webhook-request';
 
@@ -19,6 +21,7 @@ export class IngestService {
     private readonly registry: ProviderRegistry,
     private readonly events: EventsRepository,
     private readonly stats: IngressStatsRepository,
+    private readonly config: HubConfig,
     @Optional() private readonly metrics?: HubMetrics,
   ) {}
 
@@ -62,7 +65,19 @@ export class IngestService {
       return { event, dedupeKey: n.dedupeKey };
     });
 
-    const outcomes = await this.events.append(batch, Date.now(), adapter.dedupeTtlSeconds ? { dedupeTtlSeconds: adapter.dedupeTtlSeconds } : {});
+    let outcomes;
+    try {
+      // The per-source limit counts authenticated requests only, in Redis (shared by every gateway),
+      // inside the same script as the append: ingress stays one round trip.
+      outcomes = await this.events.append(batch, Date.now(), {
+        ...(adapter.dedupeTtlSeconds ? { dedupeTtlSeconds: adapter.dedupeTtlSeconds } : {}),
+        rateLimit: this.config.rateLimit,
+      });
+    } catch (error) {
+      if (!(error instanceof SourceRateLimitedError)) throw error;
+      this.recordRejected(source);
+      throw new TooManyRequestsException(error.retryAfterSeconds, source);
+    }
     const accepted = outcomes.filter((o) => o.status === 'accepted').map((o) => o.id);
     const duplicates = outcomes.filter((o) => o.status === 'duplicate').map((o) => o.id);
     const outcome = { accepted, duplicates };

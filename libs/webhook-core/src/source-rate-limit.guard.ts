@@ -12,8 +12,11 @@ export class TooManyRequestsException extends HttpException {
 }
 
 /**
- * Rate limit per source (not per client IP: platforms send from many addresses). Counts live in the
- * process, so the limit applies per gateway.
+ * The pre-authentication limit, per (source, client address): one address sending junk is slowed
+ * down without touching anyone else, and without a Redis round trip for requests that may be junk.
+ * The per-source limit that protects the store counts authenticated requests only, in Redis, shared
+ * by every gateway (IngestService, inside the append script). Behind a proxy every request shares
+ * the proxy's address (the hub does not trust X-Forwarded-For).
  */
 @Injectable()
 export class SourceRateLimitGuard implements CanActivate {
@@ -28,7 +31,8 @@ export class SourceRateLimitGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const source = this.reflector.get<string>(WEBHOOK_SOURCE, context.getHandler()) ?? 'unknown';
-    const decision = this.limiter.hit(source);
+    const req = context.switchToHttp().getRequest<{ ip?: string; socket?: { remoteAddress?: string } }>();
+    const decision = this.limiter.hit(`${source}|${req.ip ?? req.socket?.remoteAddress ?? 'unknown'}`);
     if (!decision.allowed) throw new TooManyRequestsException(decision.retryAfterSeconds, source);
     return true;
   }
