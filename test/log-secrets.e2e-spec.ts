@@ -2,9 +2,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REDIS_URL, deleteKeys, fixture, waitFor } from './utils/hub-test-app';
+import { REDIS_URL, deleteKeys, fixture, freePort, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
 import { FakeDigitalSamba } from './utils/fake-digital-samba';
 import { FakeTelegramBotApi, callbackQueryUpdate } from './utils/fake-telegram-bot-api';
@@ -43,16 +42,6 @@ const SESSION_API_KEY = secret('X_DIGITALSAMBA_API_KEY');
 const SUBSCRIPTION_SECRET = `whsec_${Buffer.from(`subscription-secret-${tag}-padding!`).toString('base64')}`;
 /** A caller's wrong guess at a credential may be a real one with a typo: it is not logged either. */
 const WRONG_GUESS = secret('WRONG_GUESS');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * The hub as an operator runs it (the built entry point, LOG_LEVEL=trace, every provider configured),

@@ -1,20 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import Redis from 'ioredis';
-import { TestHub, sleep, startHub, waitFor } from './utils/hub-test-app';
+import { TestHub, freePort, sleep, startHub, waitFor } from './utils/hub-test-app';
 import { BRIDGE_SECRET, ingestBridgeEvent } from './utils/delivery-helpers';
 import { HttpSink } from './utils/http-sink';
 import { sha256Header } from './utils/signatures';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * A Redis that answers errors other than connection loss: a dedicated redis-server (a spare loopback
