@@ -27,6 +27,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   private running = false;
   private loop?: Promise<void>;
   private lastClaimAt = 0;
+  private lastTrimAt = 0;
   private handlers: StreamEventHandler[] = [];
   readonly stats: ConsumerStats = { processed: 0, reclaimed: 0, deadLettered: 0, failedBatches: 0 };
 
@@ -73,6 +74,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
           started = true;
         }
         if (Date.now() - this.lastClaimAt >= Math.min(this.config.stream.claimIdleMs, 5_000)) await this.reclaimStale();
+        if (Date.now() - this.lastTrimAt >= 5_000) await this.trimBehindGroups();
         await this.readNew();
       } catch (error) {
         if (!this.running) break;
@@ -135,6 +137,35 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       }
       cursor = next;
     } while (cursor !== '0-0' && this.running);
+  }
+
+  /**
+   * Trims the stream only behind what every consumer group has acknowledged: by retention time, and
+   * down to EVENT_STREAM_MAXLEN when it is longer. An entry a group still needs (pending, or not yet
+   * read) is never dropped; when that keeps the stream over its cap, a warning says how far behind.
+   */
+  private async trimBehindGroups(): Promise<void> {
+    this.lastTrimAt = Date.now();
+    const stream = this.keys.eventStream();
+    const groups = (await this.redis.xinfo('GROUPS', stream)) as (string | number | null)[][];
+    let needed: string | undefined;
+    for (const group of groups) {
+      const info: Record<string, string | number | null> = {};
+      for (let i = 0; i < group.length; i += 2) info[String(group[i])] = group[i + 1];
+      const [pending, oldest] = (await this.redis.xpending(stream, String(info.name))) as [number, string | null];
+      // The oldest entry this group may still need: its oldest pending one, else the last it read.
+      const keep = Number(pending) > 0 && oldest ? oldest : String(info['last-delivered-id'] ?? '0-0');
+      if (needed === undefined || compareIds(keep, needed) < 0) needed = keep;
+    }
+    if (needed === undefined || needed === '0-0') return;
+    const length = await this.redis.xlen(stream);
+    const retentionCut = `${Math.max(0, Date.now() - this.config.eventRetentionSeconds * 1000)}-0`;
+    // Over the cap, everything acknowledged may go; otherwise only what is past the retention.
+    const cut = length > this.config.eventStreamMaxLen ? needed : compareIds(retentionCut, needed) < 0 ? retentionCut : needed;
+    const trimmed = Number(await this.redis.xtrim(stream, 'MINID', '~', cut));
+    if (length - trimmed > this.config.eventStreamMaxLen * 1.1) {
+      this.logger.warn(`event stream holds ${length - trimmed} entries (EVENT_STREAM_MAXLEN ${this.config.eventStreamMaxLen}): workers have not acknowledged the newer ones yet, so none of them is trimmed`);
+    }
   }
 
   private async processRows(rows: [string, string[]][]): Promise<void> {
@@ -228,4 +259,11 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Orders two stream ids `<ms>-<seq>` (numbers, not strings: "10-0" comes after "9-0"). */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
 }

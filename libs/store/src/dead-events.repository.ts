@@ -21,7 +21,7 @@ for i = 1, #fields, 2 do
     original[#original + 1] = fields[i + 1]
   end
 end
-local entryId = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(original))
+local entryId = redis.call('XADD', KEYS[2], '*', unpack(original))
 redis.call('SET', KEYS[3], entryId, 'EX', ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[1])
 return entryId

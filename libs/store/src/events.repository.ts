@@ -21,7 +21,7 @@ import { RedisKeys } from './redis-keys';
  * over the limit refuses the whole request, storing nothing, and answers how long to wait.
  *
  * KEYS: [stream, stats, rateWindow, ratePrevious, dedupe_1, index_1, dedupe_2, index_2, ...]
- * ARGV: [dedupeTtl, maxLen, indexTtl, statsTtl, countStats, limit, windowMs, nowMs,
+ * ARGV: [dedupeTtl, maxLen (unused: the worker trims), indexTtl, statsTtl, countStats, limit, windowMs, nowMs,
  *        id_1, source_1, type_1, json_1, id_2, ...]
  * Returns: [status_1, id_1, status_2, id_2, ...] with status 1 = accepted, 0 = duplicate; or
  * [-1, retryAfterMs] when over the rate limit.
@@ -30,7 +30,6 @@ const APPEND_EVENTS_LUA = `
 local stream = KEYS[1]
 local stats = KEYS[2]
 local dedupeTtl = ARGV[1]
-local maxLen = ARGV[2]
 local indexTtl = ARGV[3]
 local count = ARGV[5] == '1'
 local limit = tonumber(ARGV[6])
@@ -60,7 +59,9 @@ for i = 1, n do
     out[#out + 1] = prior
   else
     redis.call('SET', dedupeKey, id, 'EX', dedupeTtl)
-    local entryId = redis.call('XADD', stream, 'MAXLEN', '~', maxLen, '*',
+    -- No MAXLEN here: trimming at append time ignores the consumer groups and could drop entries no
+    -- worker has fanned out. The worker trims behind every group's progress (EventStreamTrimmer).
+    local entryId = redis.call('XADD', stream, '*',
       'id', id, 'source', ARGV[a + 1], 'type', ARGV[a + 2], 'event', ARGV[a + 3])
     redis.call('SET', indexKey, entryId, 'EX', indexTtl)
     if count then
