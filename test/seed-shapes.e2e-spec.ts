@@ -146,6 +146,19 @@ describe('subscription headers and secrets (issue 12)', () => {
     expect(again.webhook.secret).toBeUndefined();
   });
 
+  it('loses no update when the worker disables an endpoint while an operator rotates its secret (compare-and-set)', async () => {
+    const { SubscriptionsService } = await import('@hub/delivery');
+    const service = hub.app.get(SubscriptionsService);
+    const created = await hub.http().post('/api/v1/subscriptions').set(auth).send({ url: sink.url('/cas'), events: ['never.*'] });
+    for (let i = 0; i < 10; i++) {
+      // Both read the same record before either writes: without compare-and-set the second write wins whole.
+      const [rotated] = await Promise.all([service.rotateSecret(created.body.id, { graceSeconds: 0 }), service.setEnabled(created.body.id, i % 2 === 0 ? false : true, 'circuit breaker')]);
+      const stored = await service.get(created.body.id);
+      expect(stored.secret).toBe(rotated.secret);
+      expect(stored.enabled).toBe(i % 2 !== 0);
+    }
+  });
+
   it('answers a credential for an unconfigured scheme like a wrong one, naming no variable', async () => {
     const body = '{"event":"message.received","timestamp":1,"data":{"id":"x"}}';
     const res = await hub.http().post('/webhooks/whatsapp').set({ 'Content-Type': 'application/json', 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` }).send(body);

@@ -84,11 +84,18 @@ export class SubscriptionsService {
 
   async update(id: string, input: unknown): Promise<Subscription> {
     const value = this.validated(input, 'update');
-    const current = await this.get(id);
-    if (value.url && value.url !== current.url) {
+    const first = await this.get(id);
+    if (value.url && value.url !== first.url) {
       const owner = await this.repository.idForUrl(value.url);
       if (owner && owner !== id) throw new ConflictException(`another subscription (${owner}) already uses ${value.url}`);
     }
+    const next = await this.modified(id, (current) => this.applyUpdate(current, value));
+    // Enabled again (by PATCH, MCP or /enable alike): its failure clock starts afresh.
+    if (value.enabled === true) await this.deliveries.clearFailureClock(id);
+    return next;
+  }
+
+  private applyUpdate(current: Subscription, value: SubscriptionInput): Subscription {
     const next: Subscription = { ...current, updatedAt: new Date().toISOString() };
     for (const key of Object.keys(value) as (keyof SubscriptionInput)[]) {
       if (value[key] !== undefined) (next as unknown as Record<string, unknown>)[key] = value[key];
@@ -105,9 +112,13 @@ export class SubscriptionsService {
       next.disabledReason = 'disabled by an operator';
       next.disabledAt = next.updatedAt;
     }
-    await this.repository.save(next, current.url);
-    // Enabled again (by PATCH, MCP or /enable alike): its failure clock starts afresh.
-    if (value.enabled === true) await this.deliveries.clearFailureClock(id);
+    return next;
+  }
+
+  /** A compare-and-set change of a stored subscription (see SubscriptionsRepository.modify), or 404. */
+  private async modified(id: string, change: (current: Subscription) => Subscription): Promise<Subscription> {
+    const next = SUBSCRIPTION_ID_PATTERN.test(id) ? await this.repository.modify(id, change) : null;
+    if (!next) throw new NotFoundException(`subscription ${JSON.stringify(id.slice(0, 64))} not found`);
     return next;
   }
 
@@ -133,17 +144,18 @@ export class SubscriptionsService {
   }
 
   async setEnabled(id: string, enabled: boolean, reason?: string): Promise<Subscription> {
-    const current = await this.get(id);
-    const now = new Date().toISOString();
-    const next: Subscription = { ...current, enabled, updatedAt: now };
-    if (enabled) {
-      delete next.disabledReason;
-      delete next.disabledAt;
-    } else {
-      next.disabledReason = reason ?? 'disabled by an operator';
-      next.disabledAt = current.enabled ? now : (current.disabledAt ?? now);
-    }
-    await this.repository.save(next);
+    const next = await this.modified(id, (current) => {
+      const now = new Date().toISOString();
+      const changed: Subscription = { ...current, enabled, updatedAt: now };
+      if (enabled) {
+        delete changed.disabledReason;
+        delete changed.disabledAt;
+      } else {
+        changed.disabledReason = reason ?? 'disabled by an operator';
+        changed.disabledAt = current.enabled ? now : (current.disabledAt ?? now);
+      }
+      return changed;
+    });
     if (enabled) await this.deliveries.clearFailureClock(id);
     return next;
   }
@@ -162,25 +174,19 @@ export class SubscriptionsService {
       problems.push({ field: 'graceSeconds', message: 'graceSeconds must be whole seconds between 0 and 604800' });
     }
     if (problems.length) throw invalid(problems);
-    const current = await this.get(id);
-    const now = Date.now();
-    // graceSeconds 0 revokes every older secret at once (a leaked one can be cut off).
-    const previous =
-      grace === 0
-        ? []
-        : [
-            { secret: current.secret, expiresAt: new Date(now + grace * 1000).toISOString() },
-            ...(current.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now),
-          ].slice(0, 10);
-    const next: Subscription = {
-      ...current,
-      secret: (options.secret as string | undefined) ?? generateWebhookSecret(),
-      secretGiven: options.secret !== undefined,
-      previousSecrets: previous,
-      updatedAt: new Date(now).toISOString(),
-    };
-    await this.repository.save(next);
-    return next;
+    const secret = (options.secret as string | undefined) ?? generateWebhookSecret();
+    return this.modified(id, (current) => {
+      const now = Date.now();
+      // graceSeconds 0 revokes every older secret at once (a leaked one can be cut off).
+      const previous =
+        grace === 0
+          ? []
+          : [
+              { secret: current.secret, expiresAt: new Date(now + grace * 1000).toISOString() },
+              ...(current.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > now),
+            ].slice(0, 10);
+      return { ...current, secret, secretGiven: options.secret !== undefined, previousSecrets: previous, updatedAt: new Date(now).toISOString() };
+    });
   }
 
   private validated(input: unknown, mode: 'create' | 'update'): SubscriptionInput {
