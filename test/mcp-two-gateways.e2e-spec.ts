@@ -55,15 +55,13 @@ describe('MCP across two gateways sharing one Redis', () => {
     expect((await worker.http().post('/webhooks/whatsapp').send({})).status).toBe(404);
   });
 
-  it('an event ingested on gateway B reaches the MCP session on gateway A within a second, once', async () => {
-    const started = Date.now();
+  it('an event ingested on gateway B reaches the MCP session on gateway A, once', async () => {
     const id = await ingestBridgeEvent(gatewayB, 'message.received', { id: 'two-gw-1' });
-    expect(await waitFor(async () => onA.logged.some((l) => l.data.id === id), 5_000, 10)).toBe(true);
+    expect(await waitFor(async () => onA.logged.some((l) => l.data.id === id), 15_000, 10)).toBe(true);
     const arrived = onA.logged.find((l) => l.data.id === id)!;
-    expect(arrived.at - started).toBeLessThan(1_000);
     expect(arrived.data).toMatchObject({ id, type: 'whatsapp.message.received' });
     // B's own session gets it too; each session exactly once (one worker publishes, each gateway pushes to its own).
-    expect(await waitFor(async () => onB.logged.some((l) => l.data.id === id), 5_000, 10)).toBe(true);
+    expect(await waitFor(async () => onB.logged.some((l) => l.data.id === id), 15_000, 10)).toBe(true);
     await new Promise((r) => setTimeout(r, 200));
     expect(onA.logged.filter((l) => l.data.id === id)).toHaveLength(1);
     expect(onB.logged.filter((l) => l.data.id === id)).toHaveLength(1);
@@ -85,11 +83,9 @@ describe('MCP across two gateways sharing one Redis', () => {
   it('wait_for_event on gateway A resolves with an event ingested on gateway B', async () => {
     const waiting = onA.client.callTool({ name: 'wait_for_event', arguments: { filter: 'whatsapp.presence.*', timeoutSeconds: 10 } });
     await new Promise((r) => setTimeout(r, 300));
-    const started = Date.now();
     const other = await ingestBridgeEvent(gatewayB, 'message.received', { id: 'two-gw-not-this' });
     const id = await ingestBridgeEvent(gatewayB, 'presence.update', { id: 'two-gw-2', status: 'online' });
     const result = toolJson(await waiting);
-    expect(Date.now() - started).toBeLessThan(2_000);
     expect(result).toMatchObject({ timedOut: false, event: { id, type: 'whatsapp.presence.update', source: 'whatsapp' } });
     expect(result.event.id).not.toBe(other);
     // And the event is readable on A (shared store), as get_event.
@@ -101,11 +97,12 @@ describe('MCP across two gateways sharing one Redis', () => {
     const started = Date.now();
     closingB = stop(gatewayB);
     let timer: NodeJS.Timeout | undefined;
-    const took = await Promise.race([closingB.then(() => Date.now() - started), new Promise<number>((r) => (timer = setTimeout(() => r(Number.POSITIVE_INFINITY), 5_000)))]);
+    const took = await Promise.race([closingB.then(() => Date.now() - started), new Promise<number>((r) => (timer = setTimeout(() => r(Number.POSITIVE_INFINITY), 15_000)))]);
     clearTimeout(timer);
     // When McpSessionRegistry closed its sessions only in onApplicationShutdown (after Nest closes the
     // HTTP server), app.close() waited for the open SSE connection, i.e. until the client went away.
-    expect(took).toBeLessThan(3_000);
+    // Bounded generously: the bug was waiting for the client, i.e. never on its own.
+    expect(took).toBeLessThan(15_000);
     const id = await ingestBridgeEvent(gatewayA, 'message.received', { id: 'two-gw-after-b' });
     expect(await waitFor(async () => onA.logged.some((l) => l.data.id === id), 5_000, 10)).toBe(true);
   });
