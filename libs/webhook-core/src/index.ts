@@ -14,3 +14,4 @@ export { StatusSettable, WebhookHttpRequest } from './webhook-request';
 export * from './provider-module';
 export { AdminTokenGuard } from './admin-token.guard';
 export * from './json-depth';
+export * from './zod-body';

@@ -19,4 +19,12 @@ describe('SourceRateLimiter', () => {
     // Two windows later the old hits are gone.
     expect(limiter.hit('k', 13_000).allowed).toBe(true);
   });
+
+  it('forgets keys quiet for two windows, so many client addresses cannot grow it without bound', () => {
+    const limiter = new SourceRateLimiter(5, 1_000);
+    for (let i = 0; i < 9_999; i++) limiter.hit(`whatsapp|10.0.${i >> 8}.${i & 255}`, 10_000);
+    expect(limiter.size).toBe(9_999);
+    limiter.hit('whatsapp|10.9.9.9', 13_000);
+    expect(limiter.size).toBe(1);
+  });
 });

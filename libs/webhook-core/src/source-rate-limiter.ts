@@ -13,6 +13,7 @@ interface WindowState {
  */
 export class SourceRateLimiter {
   private readonly windows = new Map<string, WindowState>();
+  private hits = 0;
 
   constructor(
     private readonly limit: number,
@@ -21,6 +22,8 @@ export class SourceRateLimiter {
 
   hit(key: string, now: number = Date.now()): RateDecision {
     const window = Math.floor(now / this.windowMs);
+    // Keys are (source, client address): drop the ones quiet for two windows, so the map stays bounded.
+    if (++this.hits % 10_000 === 0) for (const [k, s] of this.windows) if (s.window < window - 1) this.windows.delete(k);
     let state = this.windows.get(key);
     if (!state) {
       state = { window, current: 0, previous: 0 };
@@ -38,5 +41,10 @@ export class SourceRateLimiter {
     }
     state.current++;
     return { allowed: true };
+  }
+
+  /** Keys tracked right now (bounded by the sweep). */
+  get size(): number {
+    return this.windows.size;
   }
 }

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { AdminTokenGuard } from '@hub/webhook-core';
+import { AdminTokenGuard, parseBody } from '@hub/webhook-core';
 import { KnowledgeGraph } from './knowledge-graph';
 import { MakeComActionsService } from './makecom-actions.service';
 import {
   extractKnowledgeGraphInput,
-  parseActionBody,
   processWebhookDataInput,
   sendWebhookResponseInput,
   validateSignatureInput,
@@ -26,28 +25,28 @@ export class MakeComActionsController {
   @Post('actions/process_webhook_data')
   @HttpCode(200)
   process(@Body() body: unknown) {
-    return this.actions.processWebhookData(parseActionBody(processWebhookDataInput, body));
+    return this.actions.processWebhookData(parseBody(processWebhookDataInput, body));
   }
 
   /** `{webhook_data, client_id?, include_task_details?}`: extracts and stores a knowledge graph. */
   @Post('actions/extract_client_knowledge_graph')
   @HttpCode(200)
   extract(@Body() body: unknown): Promise<KnowledgeGraph> {
-    return this.actions.extractKnowledgeGraph(parseActionBody(extractKnowledgeGraphInput, body));
+    return this.actions.extractKnowledgeGraph(parseBody(extractKnowledgeGraphInput, body));
   }
 
   /** `{response_url, response_data, response_type?, client_id}`: 202 with a pending approval; nothing is sent before approval. */
   @Post('actions/send_webhook_response')
   @HttpCode(202)
   send(@Body() body: unknown) {
-    return this.actions.sendWebhookResponse(parseActionBody(sendWebhookResponseInput, body), { channel: 'rest', id: 'admin-token' });
+    return this.actions.sendWebhookResponse(parseBody(sendWebhookResponseInput, body), { channel: 'rest', id: 'admin-token' });
   }
 
   /** `{webhook_data, signature, secret_key?, client_id?}`: answers only `{valid}`. */
   @Post('actions/validate_webhook_signature')
   @HttpCode(200)
   validate(@Body() body: unknown): { valid: boolean } {
-    return this.actions.validateWebhookSignature(parseActionBody(validateSignatureInput, body));
+    return this.actions.validateWebhookSignature(parseBody(validateSignatureInput, body));
   }
 
   /** A stored knowledge graph by its extraction id (`kg_...`). */

@@ -1,4 +1,3 @@
-import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
 import { jsonDepthExceeds } from '@hub/webhook-core';
 
@@ -52,14 +51,3 @@ export const getKnowledgeGraphInput = {
   extraction_id: z.string().regex(/^kg_[0-9A-HJKMNP-TV-Z]{26}$/, 'an extraction id such as "kg_01J..."').optional(),
   client_id: clientId.optional().describe('The latest graph of this client (when no extraction_id is given)'),
 };
-
-/** Parses a REST body with an action's schema: unknown fields and bad values answer 400 naming the fields. */
-export function parseActionBody<T extends z.ZodRawShape>(shape: T, body: unknown): z.infer<z.ZodObject<T>> {
-  const result = z.strictObject(shape).safeParse(body ?? {});
-  if (result.success) return result.data;
-  const errors = result.error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : 'body',
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${(issue as { keys: string[] }).keys.join(', ')}` : issue.message,
-  }));
-  throw new BadRequestException({ message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors });
-}

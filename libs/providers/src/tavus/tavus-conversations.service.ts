@@ -101,10 +101,6 @@ export class TavusConversationsService {
     }
   }
 
-  async apply(event: DomainEvent): Promise<void> {
-    for (const change of this.changesFor(event)) await this.repository.apply(change);
-  }
-
   applyChange(change: ConversationChange): Promise<boolean> {
     return this.repository.apply(change);
   }

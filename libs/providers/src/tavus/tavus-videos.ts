@@ -1,7 +1,8 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { z } from 'zod';
 import { REDIS_CLIENT, RedisKeys, newEventId } from '@hub/store';
+import { parseBody } from '@hub/webhook-core';
 import { CatalogueVideo } from './video-match';
 
 /** A catalogue this large is loaded whole for every fetch_video call; more is refused. */
@@ -21,18 +22,6 @@ export const videoFields = {
   duration_seconds: z.number().int().min(0).max(86_400).nullable().optional(),
   tags: z.array(z.string().trim().min(1).max(50)).max(20).optional().describe('Extra words fetch_video matches at half weight'),
 };
-
-/** Parses a body with a schema shape: unknown fields and bad values answer 400 naming the fields. */
-export function parseBody<T extends z.ZodRawShape>(shape: T, body: unknown, partial = false): z.infer<z.ZodObject<T>> {
-  const schema = partial ? z.strictObject(shape).partial() : z.strictObject(shape);
-  const result = schema.safeParse(body ?? {});
-  if (result.success) return result.data as z.infer<z.ZodObject<T>>;
-  const errors = result.error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : 'body',
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s): ${(issue as { keys: string[] }).keys.join(', ')}` : issue.message,
-  }));
-  throw new BadRequestException({ message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors });
-}
 
 export interface TavusVideo extends CatalogueVideo {
   updatedAt: string;
