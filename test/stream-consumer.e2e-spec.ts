@@ -62,6 +62,42 @@ describe('event stream consumer (worker)', () => {
     }
   });
 
+  it('takes over what a consumer without a heartbeat left pending long before STREAM_CLAIM_IDLE_MS, and leaves a live one alone', async () => {
+    const prefix = uniquePrefix('stream-heartbeat');
+    const stream = `{${prefix}}:events`;
+    const gateway = await startHub('stream-heartbeat', { HUB_PREFIX: prefix, HUB_ROLE: 'gateway', WHATSAPP_WEBHOOK_SECRET: SECRET });
+    let worker: TestHub | undefined;
+    const alive = `{${prefix}}:consumer:busy-consumer`;
+    const keepAlive = setInterval(() => void gateway.redis.set(alive, '1', 'PX', 10_000), 1_000);
+    try {
+      await gateway.redis.set(alive, '1', 'PX', 10_000);
+      await ingest(gateway, 5, 'h');
+      await gateway.redis.xgroup('CREATE', stream, FANOUT_GROUP, '0', 'MKSTREAM');
+      // One consumer died (SIGKILL: no heartbeat) holding three entries; another is alive and slow, holding two.
+      await gateway.redis.xreadgroup('GROUP', FANOUT_GROUP, 'killed-consumer', 'COUNT', 3, 'STREAMS', stream, '>');
+      await gateway.redis.xreadgroup('GROUP', FANOUT_GROUP, 'busy-consumer', 'COUNT', 2, 'STREAMS', stream, '>');
+
+      // The default idle time (60 s) would keep both for a minute; the heartbeat hands the dead one's over.
+      worker = await startHub('stream-heartbeat', { HUB_PREFIX: prefix, HUB_ROLE: 'worker', STREAM_CLAIM_IDLE_MS: '60000' });
+      const consumer = worker.app.get(EventStreamConsumer);
+      expect(await waitFor(async () => consumer.stats.takenOver === 3, 40_000, 250)).toBe(true);
+      expect(consumer.stats.processed).toBe(3);
+      expect(consumer.stats.reclaimed).toBe(0);
+      const byConsumer = (await gateway.redis.xpending(stream, FANOUT_GROUP))[3] as [string, string][];
+      expect(byConsumer).toEqual([['busy-consumer', '2']]);
+      // The dead consumer is gone from the group once it holds nothing.
+      const names = async () => ((await gateway.redis.xinfo('CONSUMERS', stream, FANOUT_GROUP)) as unknown[][]).map((c) => String(c[1])).sort();
+      expect(await waitFor(async () => !(await names()).includes('killed-consumer'), 30_000, 250)).toBe(true);
+      expect(await names()).toContain('busy-consumer');
+      const metrics = await worker.http().get('/metrics');
+      expect(metrics.text).toMatch(/^hub_stream_entries_total\{action="taken_over"\} 3$/m);
+    } finally {
+      clearInterval(keepAlive);
+      await worker?.close();
+      await gateway.close();
+    }
+  });
+
   it('moves an event whose handlers keep failing to the dead-event stream, without holding back its batch', async () => {
     const hub = await startHub('stream-poison', { WHATSAPP_WEBHOOK_SECRET: SECRET, STREAM_MAX_DELIVERIES: '2', STREAM_CLAIM_IDLE_MS: '200' });
     try {

@@ -1,24 +1,32 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
+import { HubMetrics } from '@hub/observability';
 import { REDIS_CLIENT, RedisKeys, STREAM_EVENT_HANDLERS, StreamEntry, StreamEventHandler, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
 
 export const FANOUT_GROUP = 'fanout';
+
+/** How often a consumer says it is alive, and how long the sign lasts (stalls of a few seconds are normal here). */
+const HEARTBEAT_EVERY_MS = 2_000;
+const HEARTBEAT_TTL_MS = 10_000;
 
 type StreamReply = [string, [string, string[]][]][] | null;
 
 export interface ConsumerStats {
   processed: number;
   reclaimed: number;
+  /** Entries taken over from consumers whose heartbeat had lapsed (dead workers). */
+  takenOver: number;
   deadLettered: number;
   failedBatches: number;
 }
 
 /**
  * Reads the event stream through a consumer group: claims new entries, runs the handlers,
- * acknowledges. Entries left pending by a crashed consumer are taken over with XAUTOCLAIM after
- * `STREAM_CLAIM_IDLE_MS`; an entry that keeps failing goes to the dead-event stream after
- * `STREAM_MAX_DELIVERIES` attempts, so one poison event cannot stall the group.
+ * acknowledges. Each consumer keeps a heartbeat key alive; the entries of a consumer whose heartbeat
+ * lapsed (a SIGKILLed worker) are taken over within seconds. Entries a live consumer failed are
+ * retried with XAUTOCLAIM after `STREAM_CLAIM_IDLE_MS`; an entry that keeps failing goes to the
+ * dead-event stream after `STREAM_MAX_DELIVERIES` attempts, so one poison event cannot stall the group.
  */
 @Injectable()
 export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,13 +37,15 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   private lastClaimAt = 0;
   private lastTrimAt = 0;
   private handlers: StreamEventHandler[] = [];
-  readonly stats: ConsumerStats = { processed: 0, reclaimed: 0, deadLettered: 0, failedBatches: 0 };
+  private heartbeat?: NodeJS.Timeout;
+  readonly stats: ConsumerStats = { processed: 0, reclaimed: 0, takenOver: 0, deadLettered: 0, failedBatches: 0 };
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     @Inject(STREAM_EVENT_HANDLERS) private readonly resolveHandlers: () => StreamEventHandler[],
     private readonly keys: RedisKeys,
     private readonly config: HubConfig,
+    @Optional() private readonly metrics?: HubMetrics,
   ) {}
 
   get consumerName(): string {
@@ -53,14 +63,25 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       commandTimeout: undefined,
     });
     this.blocking.on('error', () => undefined);
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_EVERY_MS);
+    this.heartbeat.unref();
     this.running = true;
     this.loop = this.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
+    clearInterval(this.heartbeat);
     this.blocking?.disconnect();
     await this.loop;
+    // A clean exit hands over at once: what this consumer still holds is taken over by the next sweep.
+    await this.redis.del(this.keys.consumerHeartbeat(this.consumerName)).catch(() => undefined);
+  }
+
+  private beat(): void {
+    this.redis.set(this.keys.consumerHeartbeat(this.consumerName), String(Date.now()), 'PX', HEARTBEAT_TTL_MS)
+      .catch(() => undefined); // Redis down: nobody can take over meanwhile either.
   }
 
   private async run(): Promise<void> {
@@ -73,7 +94,11 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
           await this.processPending();
           started = true;
         }
-        if (Date.now() - this.lastClaimAt >= Math.min(this.config.stream.claimIdleMs, 5_000)) await this.reclaimStale();
+        if (Date.now() - this.lastClaimAt >= Math.min(this.config.stream.claimIdleMs, HEARTBEAT_EVERY_MS)) {
+          this.lastClaimAt = Date.now();
+          await this.takeOverDeadConsumers();
+          await this.reclaimStale();
+        }
         if (Date.now() - this.lastTrimAt >= 5_000) await this.trimBehindGroups();
         await this.readNew();
       } catch (error) {
@@ -120,8 +145,46 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
+  /**
+   * Takes over everything pending at consumers without a heartbeat, and removes them from the group.
+   * An entry is claimed only when it has been idle for the heartbeat's lifetime, so a consumer that
+   * merely stalled briefly keeps what it is working on.
+   */
+  private async takeOverDeadConsumers(): Promise<void> {
+    const stream = this.keys.eventStream();
+    const consumers = (await this.redis.xinfo('CONSUMERS', stream, FANOUT_GROUP)) as (string | number)[][];
+    for (const consumer of consumers) {
+      const info: Record<string, string | number> = {};
+      for (let i = 0; i < consumer.length; i += 2) info[String(consumer[i])] = consumer[i + 1];
+      const name = String(info.name);
+      if (name === this.consumerName || !this.running) continue;
+      if (await this.redis.exists(this.keys.consumerHeartbeat(name))) continue;
+      if (Number(info.pending) === 0) {
+        // Dead and holding nothing: forget it, unless it was seen just now (a consumer starting up).
+        if (Number(info.idle) > HEARTBEAT_TTL_MS) await this.redis.xgroup('DELCONSUMER', stream, FANOUT_GROUP, name);
+        continue;
+      }
+      for (;;) {
+        const pending = (await this.redis.xpending(stream, FANOUT_GROUP, 'IDLE', HEARTBEAT_TTL_MS, '-', '+', this.config.stream.batchSize, name)) as [string, string, number, number][];
+        if (pending.length === 0) break;
+        const rows = (await this.redis.xclaim(stream, FANOUT_GROUP, this.consumerName, HEARTBEAT_TTL_MS, ...pending.map(([id]) => id))) as [string, string[] | null][];
+        // Entries trimmed while pending come back empty (or not at all): nothing left to do for them.
+        const claimed = new Set(rows.map(([id]) => id));
+        const gone = pending.map(([id]) => id).filter((id) => !claimed.has(id));
+        const live = rows.filter(([, fields]) => fields !== null) as [string, string[]][];
+        const empty = rows.filter(([, fields]) => fields === null).map(([id]) => id);
+        if (gone.length + empty.length > 0) await this.redis.xack(stream, FANOUT_GROUP, ...gone, ...empty);
+        if (live.length === 0 && rows.length === 0) break;
+        this.stats.takenOver += live.length;
+        this.metrics?.streamEntries.inc({ action: 'taken_over' }, live.length);
+        this.logger.warn(`took over ${live.length} entries from consumer ${name}, whose heartbeat stopped`);
+        await this.processRows(live);
+        if (pending.length < this.config.stream.batchSize) break;
+      }
+    }
+  }
+
   private async reclaimStale(): Promise<void> {
-    this.lastClaimAt = Date.now();
     let cursor = '0-0';
     do {
       const [next, rows, deleted] = (await this.redis.xautoclaim(
@@ -132,6 +195,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       const live = rows.filter(([, fields]) => fields !== null);
       if (live.length > 0) {
         this.stats.reclaimed += live.length;
+        this.metrics?.streamEntries.inc({ action: 'reclaimed' }, live.length);
         this.logger.log(`reclaimed ${live.length} entries idle for over ${this.config.stream.claimIdleMs} ms`);
         await this.processRows(live);
       }
@@ -163,6 +227,8 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     // Over the cap, everything acknowledged may go; otherwise only what is past the retention.
     const cut = length > this.config.eventStreamMaxLen ? needed : compareIds(retentionCut, needed) < 0 ? retentionCut : needed;
     const trimmed = Number(await this.redis.xtrim(stream, 'MINID', '~', cut));
+    if (trimmed > 0) this.metrics?.streamEntries.inc({ action: 'trimmed' }, trimmed);
+    this.metrics?.streamOverCap.set(Math.max(0, length - trimmed - this.config.eventStreamMaxLen));
     if (length - trimmed > this.config.eventStreamMaxLen * 1.1) {
       this.logger.warn(`event stream holds ${length - trimmed} entries (EVENT_STREAM_MAXLEN ${this.config.eventStreamMaxLen}): workers have not acknowledged the newer ones yet, so none of them is trimmed`);
     }
@@ -229,6 +295,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   private async ack(entries: StreamEntry[]): Promise<void> {
     await this.redis.xack(this.keys.eventStream(), FANOUT_GROUP, ...entries.map((e) => e.entryId));
     this.stats.processed += entries.length;
+    this.metrics?.streamEntries.inc({ action: 'processed' }, entries.length);
   }
 
   /** Moves entries delivered STREAM_MAX_DELIVERIES times or more to the dead-event stream and acks them. */
@@ -253,6 +320,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     tx.xack(this.keys.eventStream(), FANOUT_GROUP, ...rows.map(([id]) => id));
     await tx.exec();
     this.stats.deadLettered += rows.length;
+    this.metrics?.streamEntries.inc({ action: 'dead_lettered' }, rows.length);
     this.logger.error(`moved ${rows.length} stream entries to ${this.keys.deadEventStream()}: ${reason}`);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The hub's Prometheus metrics, one registry per app (tests run several apps in one process).
@@ -37,6 +37,21 @@ export class HubMetrics {
     name: 'hub_delivery_duration_seconds',
     help: 'Time of one outbound delivery attempt, request to response.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  /** What the stream consumer did besides reading new entries. */
+  readonly streamEntries = new Counter({
+    name: 'hub_stream_entries_total',
+    help: 'Event-stream entries by what happened to them: processed, taken_over (from a consumer whose heartbeat stopped), reclaimed (retried after STREAM_CLAIM_IDLE_MS), dead_lettered, trimmed.',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
+  /** Entries over EVENT_STREAM_MAXLEN that could not be trimmed because a consumer group still needs them. */
+  readonly streamOverCap = new Gauge({
+    name: 'hub_stream_entries_over_cap',
+    help: 'Event-stream entries beyond EVENT_STREAM_MAXLEN kept because a consumer group has not acknowledged them (0 when the cap holds).',
     registers: [this.registry],
   });
 

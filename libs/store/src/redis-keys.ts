@@ -34,6 +34,11 @@ export class RedisKeys {
     return `${this.tag}:rate:${source}:${window}`;
   }
 
+  /** Present while the stream consumer of that name is alive (refreshed every 2 s, expires after 10 s). */
+  consumerHeartbeat(consumerName: string): string {
+    return `${this.tag}:consumer:${consumerName}`;
+  }
+
   /** Stream entries that failed processing too often. */
   deadEventStream(): string {
     return `${this.tag}:events:dead`;
