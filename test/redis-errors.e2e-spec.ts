@@ -1,8 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import Redis from 'ioredis';
-import { TestHub, freePort, sleep, startHub, waitFor } from './utils/hub-test-app';
+import { TestHub, sleep, startHub, waitFor } from './utils/hub-test-app';
 import { BRIDGE_SECRET, ingestBridgeEvent } from './utils/delivery-helpers';
 import { HttpSink } from './utils/http-sink';
+import { DedicatedRedis } from './utils/redis-server';
 import { sha256Header } from './utils/signatures';
 
 /**
@@ -11,19 +11,16 @@ import { sha256Header } from './utils/signatures';
  * keep the event for later instead of dead-lettering it.
  */
 describe('Redis replies that mean "not now" (BUSY) are outages, not faults', () => {
-  let server: ChildProcess;
+  const server = new DedicatedRedis(['--appendonly', 'no', '--busy-reply-threshold', '100']);
   let admin: Redis;
   let hub: TestHub;
   let sink: HttpSink;
   let url: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--busy-reply-threshold', '100'], { stdio: 'ignore' });
+    url = (await server.start()).url;
     admin = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
     admin.on('error', () => undefined);
-    expect(await waitFor(async () => (await admin.ping().catch(() => '')) === 'PONG', 10_000, 50)).toBe(true);
     sink = await new HttpSink().start();
     hub = await startHub('redis-busy', { REDIS_URL: url, WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true', STREAM_CLAIM_IDLE_MS: '500', STREAM_MAX_DELIVERIES: '2' });
     expect((await hub.http().post('/api/v1/subscriptions').set('Authorization', `Bearer ${hub.config.adminToken}`).send({ url: sink.url('/busy'), events: ['whatsapp.*'] })).status).toBe(201);
@@ -34,7 +31,7 @@ describe('Redis replies that mean "not now" (BUSY) are outages, not faults', () 
     await Promise.race([hub?.app.close(), sleep(15_000)]);
     hub?.redis.disconnect();
     admin?.disconnect();
-    server?.kill('SIGKILL');
+    await server.stop();
     await sink?.stop();
   });
 

@@ -67,6 +67,12 @@ export class McpController {
   }
 
   private async open(req: NodeRequest, res: ServerResponse): Promise<void> {
+    // Without its store the hub can serve no tool: say so at once rather than open a session that cannot work.
+    if (this.redis.status !== 'ready') {
+      res.setHeader('Retry-After', '5');
+      jsonRpcError(res, 503, -32000, 'Service unavailable: the hub cannot reach its store (Redis); retry shortly');
+      return;
+    }
     const sessionId = randomUUID();
     const eventStore = new RedisEventStore(this.redis, this.keys, sessionId);
     const transport = new StreamableHTTPServerTransport({

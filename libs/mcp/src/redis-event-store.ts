@@ -23,17 +23,32 @@ export class RedisEventStore implements EventStore {
     private readonly sessionId: string,
   ) {}
 
+  /**
+   * Stores the message and returns its event id. When Redis cannot take it, the message still goes
+   * out live under an id that was not stored (a throw here would leave the client's request without
+   * an answer forever); only a later resume misses it.
+   */
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     const key = this.keys.mcpStream(this.sessionId, streamId);
     this.streamIds.add(streamId);
-    const [[error, entryId]] = (await this.redis
-      .multi()
-      .xadd(key, 'MAXLEN', '~', MAX_MESSAGES_PER_STREAM, '*', 'm', JSON.stringify(message))
-      .expire(key, STREAM_TTL_SECONDS)
-      .exec()) as [[Error | null, string], unknown];
-    if (error) throw error;
+    let entryId: string;
+    try {
+      const [[error, stored]] = (await this.redis
+        .multi()
+        .xadd(key, 'MAXLEN', '~', MAX_MESSAGES_PER_STREAM, '*', 'm', JSON.stringify(message))
+        .expire(key, STREAM_TTL_SECONDS)
+        .exec()) as [[Error | null, string], unknown];
+      if (error) throw error;
+      entryId = stored;
+    } catch {
+      // Shaped like a stream id from this host's clock, so a resume from it still reads what came after.
+      entryId = `${Date.now()}-${++this.unstored}`;
+    }
     return `${Buffer.from(streamId).toString('base64url')}.${entryId}`;
   }
+
+  /** Messages sent while Redis was unreachable (their ids were never stored). */
+  private unstored = 0;
 
   async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
     return parseEventId(eventId)?.streamId;
