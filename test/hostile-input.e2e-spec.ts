@@ -107,6 +107,26 @@ describe('hostile input never causes a 500', () => {
     expect(await hub.redis.xlen(stream)).toBe(before);
   });
 
+  it('tells an unauthenticated sender of a broken body 401 first, an authentic one 400, and counts both refusals', async () => {
+    const rejected = async () => Number(/^hub_ingress_requests_total\{source="whatsapp",outcome="rejected"\} (\S+)$/m.exec((await hub.http().get('/metrics')).text)?.[1] ?? 0);
+    const before = await rejected();
+    const broken = '{"event":"message.received", nope';
+    const unsigned = await hub.http().post('/webhooks/whatsapp').set({ 'Content-Type': 'application/json', 'X-Webhook-Signature': 'sha256=' + '0'.repeat(64) }).send(broken);
+    expect(unsigned.status).toBe(401);
+    const signed = await hub.http().post('/webhooks/whatsapp').set({ 'Content-Type': 'application/json', 'X-Webhook-Signature': sha256Header('y'.repeat(20), broken) }).send(broken);
+    expect(signed.status).toBe(400);
+    expect(signed.body.message).toMatch(/JSON/);
+    const tooLarge = await hub.http().post('/webhooks/whatsapp').set({ 'Content-Type': 'application/json' }).send(`{"x":"${'a'.repeat(70_000)}"}`);
+    expect(tooLarge.status).toBe(413);
+    expect(await rejected()).toBe(before + 3);
+    // The ops API and MCP too: no token, 401 whatever the body; with the token, the body's 400.
+    for (const path of ['/api/v1/subscriptions', '/mcp']) {
+      expect((await hub.http().post(path).set('Content-Type', 'application/json').send('{"url":')).status).toBe(401);
+      const authed = await hub.http().post(path).set({ 'Content-Type': 'application/json', Authorization: `Bearer ${ADMIN_TOKEN}` }).send('{"url":');
+      expect(authed.status).toBe(400);
+    }
+  });
+
   it('sent no 500', () => {
     expect(hub.serverErrors).toEqual([]);
   });

@@ -5,14 +5,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { InvalidJsonException, JsonTooDeepException, MAX_JSON_DEPTH, jsonDepthExceeds } from '@hub/webhook-core';
+import { InvalidJsonException, JsonTooDeepException, MAX_JSON_DEPTH, deferBodyError, jsonDepthExceeds } from '@hub/webhook-core';
 
 /*
  * Body parsing for both HTTP adapters, with one behaviour: the exact bytes received are kept in
  * `req.rawBody` (signatures are verified over them); JSON (`application/json`, `application/*+json`),
- * `text/plain` and forms are parsed; other types are left unparsed for the route to refuse; failures
- * are clear 4xx HttpExceptions for the one error filter: invalid JSON (or nested deeper than
- * MAX_JSON_DEPTH) 400, over MAX_BODY_BYTES 413, unsupported charset or content encoding 415.
+ * `text/plain` and forms are parsed; other types are left unparsed for the route to refuse. Failures
+ * are clear 4xx HttpExceptions, deferred until the route's guards have run (see DeferredBodyError: an
+ * unauthenticated caller hears 401 first): invalid JSON (or nested deeper than MAX_JSON_DEPTH) 400,
+ * over MAX_BODY_BYTES 413, unsupported charset or content encoding 415.
  */
 
 type ParserError = Error & { type?: string; status?: number };
@@ -29,10 +30,22 @@ export function registerExpressBodyParsers(app: NestExpressApplication, maxBodyB
   ];
   for (const parser of parsers) {
     app.use((req: Request, res: Response, next: NextFunction) =>
-      parser(req, res, (error?: unknown) => next(error ? fromExpressParserError(error as ParserError, maxBodyBytes) : undefined)),
+      parser(req, res, (error?: unknown) => {
+        if (error) {
+          deferBodyError(req, fromExpressParserError(error as ParserError, maxBodyBytes));
+          req.body = undefined;
+        }
+        next();
+      }),
     );
   }
-  app.use((req: Request, _res: Response, next: NextFunction) => next(jsonDepthExceeds(req.body, MAX_JSON_DEPTH) ? new JsonTooDeepException() : undefined));
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
+      deferBodyError(req, new JsonTooDeepException());
+      req.body = undefined;
+    }
+    next();
+  });
 }
 
 function fromExpressParserError(error: ParserError, maxBodyBytes: number): HttpException {
@@ -61,10 +74,16 @@ function fromExpressParserError(error: ParserError, maxBodyBytes: number): HttpE
 export function registerFastifyBodyParsers(fastify: FastifyInstance, maxBodyBytes: number): void {
   fastify.removeAllContentTypeParsers();
   const parser = (parse: (raw: Buffer, charset: string) => unknown) => async (req: FastifyRequest, payload: Readable) => {
-    const body = await readBody(payload, req.headers['content-length'], maxBodyBytes);
-    const raw = inflate(body, req.headers['content-encoding'], maxBodyBytes);
-    (req as FastifyRequest & RawBodyRequest).rawBody = raw;
-    return parse(raw, charsetOf(req.headers['content-type']));
+    try {
+      const body = await readBody(payload, req.headers['content-length'], maxBodyBytes);
+      const raw = inflate(body, req.headers['content-encoding'], maxBodyBytes);
+      (req as FastifyRequest & RawBodyRequest).rawBody = raw;
+      return parse(raw, charsetOf(req.headers['content-type']));
+    } catch (error) {
+      if (!(error instanceof HttpException)) throw error;
+      deferBodyError(req, error);
+      return undefined;
+    }
   };
   fastify.addContentTypeParser('application/json', parser(parseStrictJson));
   fastify.addContentTypeParser(/^application\/[^\s;/]+\+json(\s*;|$)/i, parser(parseStrictJson));

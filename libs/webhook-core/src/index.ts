@@ -15,3 +15,4 @@ export * from './provider-module';
 export { AdminTokenGuard } from './admin-token.guard';
 export * from './json-depth';
 export * from './zod-body';
+export * from './deferred-body-error';

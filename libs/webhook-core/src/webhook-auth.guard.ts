@@ -8,7 +8,10 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { DeferredBodyError } from './deferred-body-error';
 import { IngestService } from './ingest.service';
+import { InvalidJsonException } from './error-shapes';
+import { JsonTooDeepException } from './json-depth';
 import { ProviderRegistry } from './provider-registry';
 import { WEBHOOK_ROUTE, WEBHOOK_SOURCE, WebhookHttpRequest } from './webhook-request';
 
@@ -41,7 +44,7 @@ export class WebhookAuthGuard implements CanActivate {
   private check(source: string, context: ExecutionContext): boolean {
     const route = this.reflector.get<string>(WEBHOOK_ROUTE, context.getHandler()) ?? 'default';
     const adapter = this.registry.get(source);
-    const req = context.switchToHttp().getRequest<WebhookHttpRequest>();
+    const req = context.switchToHttp().getRequest<WebhookHttpRequest & DeferredBodyError>();
 
     if (!adapter.isConfigured()) {
       throw new ServiceUnavailableException(`provider not configured: set the ${source} webhook secret(s)`);
@@ -54,6 +57,10 @@ export class WebhookAuthGuard implements CanActivate {
         }`,
       );
     }
+    // Bytes that were never read (too large, an encoding or charset the hub cannot decode) cannot be
+    // verified: refused here, counted. Invalid or too-deep JSON is verified first and refused by the parse.
+    const bodyError = req.bodyError;
+    if (bodyError && !(bodyError instanceof InvalidJsonException || bodyError instanceof JsonTooDeepException)) throw bodyError;
     let verification;
     try {
       verification = adapter.verify({ route, rawBody: req.rawBody ?? Buffer.alloc(0), headers: req.headers, query: req.query ?? {} });
