@@ -153,6 +153,46 @@ describe('outbound delivery (real worker, real sink)', () => {
     });
     expect(after.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4]);
     expect((await admin(hub).get(`/api/v1/dead-letters?subscriptionId=${sub.id}`)).body.data).toEqual([]);
+    // The redrive sent the same bytes, its body stored again for it and dropped once it succeeded.
+    expect(sink.received[3].body).toBe(sink.received[0].body);
+    expect(await hub.redis.keys(`{${hub.config.prefix}}:payload:${dead.eventId}:*`)).toEqual([]);
+  });
+
+  const payloadKeys = (eventId: string) => hub.redis.keys(`{${hub.config.prefix}}:payload:${eventId}:*`);
+
+  it('stores one body per event and format however many endpoints get it, jobs carry only its key, and it goes when every delivery is done', async () => {
+    // A hub of its own: no other test's subscription takes a share of the body.
+    const own = await startHub('delivery-bodies', { WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true' });
+    const slow = await new HttpSink().start();
+    slow.reply = () => ({ status: 200, delayMs: 1_500 });
+    try {
+      const created = await Promise.all([
+        admin(own).post('/api/v1/subscriptions', { url: sink.url(), events: ['whatsapp.*'] }),
+        admin(own).post('/api/v1/subscriptions', { url: slow.url('/a'), events: ['whatsapp.*'] }),
+        admin(own).post('/api/v1/subscriptions', { url: slow.url('/b'), events: ['whatsapp.*'], payloadFormat: 'seed' }),
+      ]);
+      expect(created.map((r) => r.status)).toEqual([201, 201, 201]);
+      const eventId = await ingestBridgeEvent(own, 'message.received', { id: 'shared-1', text: 'x'.repeat(10_000) });
+      const payloadKeys = () => own.redis.keys(`{${own.config.prefix}}:payload:${eventId}:*`);
+      // While the slow endpoint holds its deliveries, two bodies exist (hub and seed format), one copy each.
+      const keys = await waitFor(async () => ((await payloadKeys()).length === 2 ? payloadKeys() : null), 15_000);
+      expect(keys).toHaveLength(2);
+      const deliveries = (await admin(own).get(`/api/v1/deliveries?eventId=${eventId}`)).body.data as { id: string }[];
+      expect(deliveries).toHaveLength(3);
+      const queue = own.app.get(DeliveryQueue)['queue'] as { getJob(id: string): Promise<{ data: Record<string, unknown> } | undefined> };
+      for (const d of deliveries) {
+        const job = await queue.getJob(d.id);
+        expect(job?.data.payload).toBeUndefined();
+        expect(keys).toContain(job?.data.payloadKey);
+      }
+      expect(await waitFor(async () => sink.received.length === 1 && slow.received.length === 2, 15_000)).toBe(true);
+      expect(await waitFor(async () => (await payloadKeys()).length === 0, 15_000)).toBe(true);
+      expect(JSON.parse(sink.received[0].body).data.text).toHaveLength(10_000);
+      expect(JSON.parse(slow.received.find((r) => r.path === '/b')!.body)).toMatchObject({ event: 'message.received', data: { id: 'shared-1' } });
+    } finally {
+      await slow.stop();
+      await own.close();
+    }
   });
 
   it('signs with both secrets during a rotation grace period', async () => {

@@ -98,6 +98,29 @@ describe('event stream consumer (worker)', () => {
     }
   });
 
+  it('publishes one live-events message per event, never a whole batch as one', async () => {
+    const prefix = uniquePrefix('stream-live');
+    const gateway = await startHub('stream-live', { HUB_PREFIX: prefix, HUB_ROLE: 'gateway', WHATSAPP_WEBHOOK_SECRET: SECRET });
+    const listener = gateway.redis.duplicate();
+    let worker: TestHub | undefined;
+    try {
+      const messages: string[] = [];
+      listener.on('message', (_channel: string, message: string) => messages.push(message));
+      await listener.subscribe(`{${prefix}}:events:live`);
+      // Stored before the worker starts, so its first read takes them as one batch.
+      const ids = await ingest(gateway, 6, 'live');
+      worker = await startHub('stream-live', { HUB_PREFIX: prefix, HUB_ROLE: 'worker' });
+      expect(await waitFor(async () => messages.length >= 6, 15_000)).toBe(true);
+      const published = messages.map((m) => JSON.parse(m));
+      expect(published.every((m) => !Array.isArray(m))).toBe(true);
+      expect(published.map((m) => m.id).sort()).toEqual([...ids].sort());
+    } finally {
+      listener.disconnect();
+      await worker?.close();
+      await gateway.close();
+    }
+  });
+
   it('moves an event whose handlers keep failing to the dead-event stream, without holding back its batch', async () => {
     const hub = await startHub('stream-poison', { WHATSAPP_WEBHOOK_SECRET: SECRET, STREAM_MAX_DELIVERIES: '2', STREAM_CLAIM_IDLE_MS: '200' });
     try {

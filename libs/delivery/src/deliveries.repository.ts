@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
-import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus, OWN_PAYLOAD_FIELD } from './delivery';
+import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus, OWN_PAYLOAD_FIELD, PAYLOAD_REF_FIELD } from './delivery';
 import { DeliveryRedis, withDeliveryScripts } from './delivery-scripts';
 import { exec } from './subscriptions.repository';
 
@@ -37,28 +37,63 @@ export class DeliveriesRepository {
   /**
    * Records new deliveries (status pending) in one round trip. A record that exists already (a
    * fan-out re-run after a crash) is left alone, whatever state it moved on to. Indexes older than
-   * the records' lifetime are trimmed on the way.
+   * the records' lifetime are trimmed on the way. Each new record takes a reference on its body
+   * (`payloads[i]`, shared by deliveries with the same key); each distinct body is sent once.
    */
-  async createMany(deliveries: Delivery[]): Promise<void> {
+  async createMany(deliveries: Delivery[], payloads: { key: string; body: string }[]): Promise<void> {
     if (deliveries.length === 0) return;
     const keys: string[] = [this.keys.deliveriesIndex(), this.keys.deadLetters()];
-    const args: (string | number)[] = [DELIVERY_TTL_SECONDS, `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`];
-    for (const d of deliveries) {
-      keys.push(this.keys.delivery(d.id), this.keys.deliveriesOfSubscription(d.subscriptionId), this.keys.deliveriesOfEvent(d.eventId));
-      args.push(d.id, Date.parse(d.createdAt), JSON.stringify(toHash(d)));
-    }
-    await this.redis.hubCreateDeliveries(keys.length, ...keys, ...args);
+    const args: (string | number)[] = [DELIVERY_TTL_SECONDS, `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`, deliveries.length];
+    const bodies: string[] = [];
+    const bodyArg = new Map<string, number>();
+    // Lua's ARGV is 1-based: bodies follow the 3 leading arguments and 4 per delivery.
+    const firstBodyArg = 3 + deliveries.length * 4 + 1;
+    deliveries.forEach((d, i) => {
+      const { key, body } = payloads[i];
+      let index = bodyArg.get(key);
+      if (index === undefined) {
+        index = firstBodyArg + bodies.length;
+        bodyArg.set(key, index);
+        bodies.push(body);
+      }
+      keys.push(this.keys.delivery(d.id), this.keys.deliveriesOfSubscription(d.subscriptionId), this.keys.deliveriesOfEvent(d.eventId), key);
+      args.push(d.id, Date.parse(d.createdAt), JSON.stringify(toHash({ ...d, [PAYLOAD_REF_FIELD]: key } as Partial<Delivery>)), index);
+    });
+    await this.redis.hubCreateDeliveries(keys.length, ...keys, ...args, ...bodies);
+  }
+
+  /** The shared body a delivery sends, or null when it is gone (every delivery of it done). */
+  payloadBody(payloadKey: string): Promise<string | null> {
+    return this.redis.hget(payloadKey, 'body');
+  }
+
+  /** Drops the delivery's reference on its body (once; the body goes with its last reference). */
+  async releasePayload(id: string, payloadKey: string | undefined): Promise<void> {
+    if (payloadKey) await this.redis.hubReleasePayload(2, this.keys.delivery(id), payloadKey);
+  }
+
+  /** Takes a reference on a body for a delivery sent again (redrive), storing the body if it is gone. */
+  async retainPayload(id: string, payload: { key: string; body: string }): Promise<void> {
+    await this.redis.hubRetainPayload(2, this.keys.delivery(id), payload.key, payload.key, payload.body, DELIVERY_TTL_SECONDS);
   }
 
   /** Appends an attempt and updates the delivery's state, in one round trip. */
-  async recordAttempt(id: string, attempt: DeliveryAttempt, state: Partial<Delivery>, options: { dead?: boolean; subscriptionSucceeded?: string } = {}): Promise<void> {
+  async recordAttempt(
+    id: string,
+    attempt: DeliveryAttempt,
+    state: Partial<Delivery>,
+    options: { dead?: boolean; subscriptionSucceeded?: string; payloadKey?: string } = {},
+  ): Promise<void> {
     const attempts = this.keys.deliveryAttempts(id);
     await this.redis.hubRecordAttempt(
-      4,
+      5,
       attempts,
       this.keys.delivery(id),
       this.keys.deadLetters(),
       options.subscriptionSucceeded ? this.keys.failingSince(options.subscriptionSucceeded) : attempts,
+      // A delivery holding no reference (queued before bodies were shared) releases nothing: the record
+      // has no payloadKey field, so the placeholder key is never touched.
+      options.payloadKey ?? attempts,
       JSON.stringify(attempt),
       MAX_ATTEMPTS_KEPT,
       DELIVERY_TTL_SECONDS,
@@ -233,7 +268,7 @@ function toHash(d: Partial<Delivery>): Record<string, string> {
 }
 
 function fromHash(hash: Record<string, string>): Delivery {
-  const { [OWN_PAYLOAD_FIELD]: _payload, ...rest } = hash;
+  const { [OWN_PAYLOAD_FIELD]: _payload, [PAYLOAD_REF_FIELD]: _ref, ...rest } = hash;
   return {
     ...(rest as unknown as Delivery),
     attemptCount: Number(hash.attemptCount ?? 0),

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DomainEvent } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveryPayloads } from './delivery-payloads';
 import { DELIVERY_JOB, DELIVERY_QUEUE, Delivery, DeliveryJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
 import { Subscription } from './subscription';
@@ -46,6 +47,7 @@ export class DeliveryQueue {
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobData>,
     private readonly deliveries: DeliveriesRepository,
+    private readonly payloads: DeliveryPayloads,
   ) {
     // An EventEmitter 'error' without a listener would crash the process when Redis drops.
     queue.on('error', (error: Error) => this.logger.warn(`delivery queue: ${error.message}`));
@@ -68,7 +70,9 @@ export class DeliveryQueue {
       createdAt: new Date(now).toISOString(),
       updatedAt: new Date(now).toISOString(),
     }));
-    await this.deliveries.createMany(records);
+    const bodies = planned.map((p) => ({ key: this.payloads.keyFor(p.event.id, p.payload), body: p.payload }));
+    await this.deliveries.createMany(records, bodies);
+    for (const { key, body } of bodies) this.payloads.remember(key, body);
     await this.queue.addBulk(
       planned.map((p, i) => {
         const schedule = p.subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
@@ -79,7 +83,7 @@ export class DeliveryQueue {
             eventId: p.event.id,
             eventType: p.event.type,
             subscriptionId: p.subscription.id,
-            payload: p.payload,
+            payloadKey: bodies[i].key,
             schedule,
             createdAt: now,
           },
@@ -95,6 +99,8 @@ export class DeliveryQueue {
     await this.queue.remove(delivery.id).catch(() => undefined);
     await this.deliveries.setStatus(delivery.id, { status: 'pending', url: subscription.url, trigger: 'redrive' });
     await this.deliveries.removeDead([delivery.id]);
+    const body = { key: this.payloads.keyFor(delivery.eventId, payload), body: payload };
+    await this.deliveries.retainPayload(delivery.id, body);
     const schedule = subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
     await this.queue.add(
       DELIVERY_JOB,
@@ -103,7 +109,7 @@ export class DeliveryQueue {
         eventId: delivery.eventId,
         eventType: delivery.eventType,
         subscriptionId: subscription.id,
-        payload,
+        payloadKey: body.key,
         schedule,
         // Retry headers keep counting from the first attempt of the original delivery.
         createdAt: Date.parse(delivery.createdAt) || Date.now(),

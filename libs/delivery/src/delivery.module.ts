@@ -4,6 +4,7 @@ import { DeadLettersService } from './dead-letters.service';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DELIVERY_QUEUE } from './delivery';
 import { DeliveryHttpClient } from './delivery-http.client';
+import { DeliveryPayloads } from './delivery-payloads';
 import { DeliveryQueue } from './delivery-queue';
 import { DeliverySender } from './delivery-sender';
 import { HubStatsService } from './hub-stats.service';
@@ -32,6 +33,7 @@ import { TestDeliveryService } from './test-delivery.service';
     DeliveriesRepository,
     DeliveryHttpClient,
     DeliverySender,
+    DeliveryPayloads,
     DeliveryQueue,
     ReplayService,
     DeadLettersService,
@@ -46,6 +48,7 @@ import { TestDeliveryService } from './test-delivery.service';
     DeliveriesRepository,
     DeliveryHttpClient,
     DeliverySender,
+    DeliveryPayloads,
     DeliveryQueue,
     ReplayService,
     DeadLettersService,

@@ -6,6 +6,7 @@ import { HubConfig } from '@hub/config';
 import { CircuitBreaker } from './circuit-breaker';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DELIVERY_QUEUE, DeliveryAttempt, DeliveryJobData } from './delivery';
+import { DeliveryPayloads } from './delivery-payloads';
 import { DeliverySender } from './delivery-sender';
 import { HttpAttempt } from './delivery-http.client';
 import { RetryableDeliveryError } from './delivery-backoff';
@@ -33,6 +34,7 @@ export class DeliveryProcessor extends WorkerHost {
     private readonly subscriptions: SubscriptionsService,
     private readonly deliveries: DeliveriesRepository,
     private readonly sender: DeliverySender,
+    private readonly payloads: DeliveryPayloads,
     private readonly throttle: DeliveryThrottle,
     // Injected so the options are filled from config before the Worker is created.
     @Inject(DELIVERY_WORKER_SETTINGS) _settings: unknown,
@@ -47,13 +49,17 @@ export class DeliveryProcessor extends WorkerHost {
     const subscription = this.cache.get(data.subscriptionId) ?? (await this.reloadSubscription(data.subscriptionId));
     if (!subscription) {
       await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: 'subscription deleted' });
+      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
       return { durationMs: 0 };
     }
     if (!subscription.enabled) {
       await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: `endpoint disabled: ${subscription.disabledReason ?? ''}` });
+      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
       await this.deliveries.recordSkipped([{ subscriptionId: subscription.id, eventId: data.eventId, at: Date.now() }]);
       return { durationMs: 0 };
     }
+    const payload = data.payload ?? (data.payloadKey ? await this.payloads.read(data.payloadKey) : null);
+    if (payload === null) return this.withoutBody(data);
 
     const circuit = this.breaker.check(subscription.id);
     if (circuit.open) return this.postpone(job, token, circuit.retryInMs);
@@ -65,7 +71,7 @@ export class DeliveryProcessor extends WorkerHost {
     const attemptNumber = job.attemptsMade + 1 + (data.attemptOffset ?? 0);
     const result = await this.sender.send(
       subscription,
-      { eventId: data.eventId, eventType: data.eventType, payload: data.payload },
+      { eventId: data.eventId, eventType: data.eventType, payload },
       {
         retryCount: job.attemptsMade + (data.attemptOffset ?? 0),
         maxRetries: data.schedule.length + (data.attemptOffset ?? 0),
@@ -85,7 +91,7 @@ export class DeliveryProcessor extends WorkerHost {
     this.metrics?.deliveryDuration.observe(result.durationMs / 1000);
 
     if (result.ok) {
-      await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'succeeded', lastStatusCode: result.status }, { subscriptionSucceeded: subscription.id });
+      await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'succeeded', lastStatusCode: result.status }, { subscriptionSucceeded: subscription.id, payloadKey: data.payloadKey });
       this.metrics?.deliveryAttempts.inc({ result: 'succeeded', error_kind: 'none' });
       return { status: result.status, durationMs: result.durationMs };
     }
@@ -94,7 +100,7 @@ export class DeliveryProcessor extends WorkerHost {
     const permanent = result.status === 410 || result.errorKind === 'ssrf';
     const last = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (last) {
-      await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'dead', lastStatusCode: result.status, lastError: result.error, deadAt: attempt.at }, { dead: true });
+      await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'dead', lastStatusCode: result.status, lastError: result.error, deadAt: attempt.at }, { dead: true, payloadKey: data.payloadKey });
       this.metrics?.deliveryAttempts.inc({ result: 'dead', error_kind: result.errorKind ?? 'other' });
       // The WhatsApp document drops an exhausted delivery "logged as error"; here it is kept as a dead letter too.
       this.logger.error(
@@ -127,9 +133,23 @@ export class DeliveryProcessor extends WorkerHost {
     if (!job?.data?.deliveryId || error instanceof UnrecoverableError || error instanceof RetryableDeliveryError) return;
     if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
     await this.deliveries.markDead(job.data.deliveryId, `job failed: ${error.message}`).catch(() => undefined);
+    await this.deliveries.releasePayload(job.data.deliveryId, job.data.payloadKey).catch(() => undefined);
   }
 
   /** Waits without spending an attempt (BullMQ's manual delay). */
+  /**
+   * The body is gone: every reference was released, which happens when this delivery is done already
+   * (a job run again after its worker died past the last attempt's record). A delivery still open
+   * without its body cannot be sent: dead, saying why, so a redrive (which stores the body again) can fix it.
+   */
+  private async withoutBody(data: DeliveryJobData): Promise<{ durationMs: number }> {
+    const record = await this.deliveries.get(data.deliveryId);
+    if (record && ['succeeded', 'dead', 'cancelled'].includes(record.status)) return { durationMs: 0 };
+    await this.deliveries.markDead(data.deliveryId, 'the body to send is no longer stored; redrive the delivery to send it again');
+    this.logger.error(`delivery ${data.deliveryId}: its body is no longer stored; marked dead`);
+    return { durationMs: 0 };
+  }
+
   private async postpone(job: Job<DeliveryJobData>, token: string | undefined, ms: number): Promise<never> {
     await job.moveToDelayed(Date.now() + Math.max(ms, 10), token);
     throw new DelayedError();

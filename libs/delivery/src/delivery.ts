@@ -27,6 +27,12 @@ export interface Delivery {
  */
 export const OWN_PAYLOAD_FIELD = 'payload';
 
+/**
+ * The record field naming the shared body a live delivery holds a reference to (see
+ * DeliveryPayloads); removed when the delivery is done with it, so a reference is released once.
+ */
+export const PAYLOAD_REF_FIELD = 'payloadKey';
+
 export interface DeliveryAttempt {
   attempt: number;
   at: string;
@@ -40,14 +46,19 @@ export interface DeliveryAttempt {
   error?: string;
 }
 
-/** What a delivery job carries: the exact bytes to send travel with it, so the job reads no event from Redis. */
+/**
+ * What a delivery job carries: ids, and the key of the body to send, stored once per event and
+ * format however many endpoints receive it (a job does not copy up to MAX_BODY_BYTES per subscriber).
+ */
 export interface DeliveryJobData {
   deliveryId: string;
   eventId: string;
   eventType: string;
   subscriptionId: string;
-  /** `{"id","type","source","timestamp","data"}`, serialised once at fan-out. */
-  payload: string;
+  /** Where the bytes to send are (DeliveryPayloads), serialised once at fan-out. */
+  payloadKey?: string;
+  /** The bytes themselves, in jobs queued before payloads were stored apart. */
+  payload?: string;
   /** Retry waits in seconds, fixed when the job was made. */
   schedule: number[];
   /** Unix ms of the first attempt's scheduling (X-Webhook-Original-Timestamp). */

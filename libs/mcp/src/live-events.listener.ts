@@ -81,7 +81,9 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
   private dispatch(message: string): void {
     let events: DomainEvent[];
     try {
-      events = JSON.parse(message) as DomainEvent[];
+      // One event per message; an array from a worker of an earlier version is read as well.
+      const parsed = JSON.parse(message) as DomainEvent | DomainEvent[];
+      events = Array.isArray(parsed) ? parsed : [parsed];
     } catch {
       return;
     }

@@ -34,6 +34,14 @@ export class RedisKeys {
     return `${this.tag}:rate:${source}:${window}`;
   }
 
+  /**
+   * A delivery body shared by every delivery of one event that sends the same bytes (hash: body, refs);
+   * `digest` tells formats and own bodies apart. Deleted when its last delivery is done.
+   */
+  deliveryPayload(eventId: string, digest: string): string {
+    return `${this.tag}:payload:${eventId}:${digest}`;
+  }
+
   /** Present while the stream consumer of that name is alive (refreshed every 2 s, expires after 10 s). */
   consumerHeartbeat(consumerName: string): string {
     return `${this.tag}:consumer:${consumerName}`;
