@@ -96,6 +96,17 @@ describe('Telegram Bot API ingress (real app, real Redis)', () => {
     expect((await post(body, withToken(NEW_TOKEN), '/webhooks/telegram?bot=7000000001')).status).toBe(200);
   });
 
+  it('keeps updates of two bots with the same update_id on one route without ?bot=, and still dedupes a redelivery', async () => {
+    const botA = '{"update_id":555000020,"message":{"message_id":11,"chat":{"id":7,"type":"private"},"date":1750000000,"text":"a"}}';
+    const botB = '{"update_id":555000020,"message":{"message_id":3,"chat":{"id":8,"type":"private"},"date":1750000009,"text":"b"}}';
+    expect((await post(botA, withToken(NEW_TOKEN))).status).toBe(202);
+    expect((await post(botB, withToken(OLD_TOKEN))).status).toBe(202);
+    // Bot A's redelivery, after a secret rotation and serialised differently: still the same update.
+    const again = await post(JSON.stringify({ message: JSON.parse(botA).message, update_id: 555000020 }, null, 1), withToken(OLD_TOKEN));
+    expect(again.status).toBe(200);
+    expect(again.body.duplicate).toBe(true);
+  });
+
   describe('rejects, storing nothing', () => {
     let before: number;
     beforeEach(async () => {

@@ -54,7 +54,7 @@ describe('TelegramBotAdapter.normalize', () => {
   it('turns the reference example into telegram.message keyed by update_id', () => {
     expect(normalize('reference-message')).toMatchObject({
       type: 'telegram.message',
-      dedupeKey: 'update:987654321',
+      dedupeKey: expect.stringMatching(/^update:987654321:[A-Za-z0-9_-]{16}$/),
       subject: '111111111',
       occurredAt: 1750000000,
       data: { update_id: 987654321, message: { text: '/start' } },
@@ -77,7 +77,7 @@ describe('TelegramBotAdapter.normalize', () => {
     expect(event.type).toBe(type);
     expect(event.subject).toBe(subject);
     expect(event.occurredAt).toBe(occurredAt);
-    expect(event.dedupeKey).toBe(`update:${JSON.parse(body(name).toString()).update_id}`);
+    expect(event.dedupeKey).toMatch(new RegExp(`^update:${JSON.parse(body(name).toString()).update_id}:`));
   });
 
   it('takes the subject from the chat or the user for other update kinds', () => {
@@ -87,6 +87,15 @@ describe('TelegramBotAdapter.normalize', () => {
     expect(one({ update_id: 3, pre_checkout_query: { id: 'q', from: { id: 9 }, currency: 'EUR', total_amount: 100 } }).subject).toBe('9');
     expect(one({ update_id: 4, poll: { id: 'p', question: 'q', options: [] } }).subject).toBeUndefined();
     expect(one({ update_id: 5, chat_boost: { chat: { id: -200 }, boost: {} } }).subject).toBe('-200');
+  });
+
+  it('keys an Update without ?bot= by update_id and its content: the same Update however serialised, another bot\'s apart', () => {
+    const key = (update: Record<string, unknown>) => adapter.normalize(update, request(JSON.stringify(update), {}))[0].dedupeKey;
+    const fromBotA = { update_id: 42, message: { message_id: 1, chat: { id: 5, type: 'private' }, date: 1750000000, text: 'hi' } };
+    const sameReordered = { message: { text: 'hi', date: 1750000000, chat: { type: 'private', id: 5 }, message_id: 1 }, update_id: 42 };
+    const fromBotB = { update_id: 42, message: { message_id: 7, chat: { id: 9, type: 'private' }, date: 1750000003, text: 'hi' } };
+    expect(key(sameReordered)).toBe(key(fromBotA));
+    expect(key(fromBotB)).not.toBe(key(fromBotA));
   });
 
   it('namespaces the dedupe key with ?bot=<bot id>, since update_id is unique per bot only', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { HubConfig } from '@hub/config';
 import {
@@ -64,7 +65,10 @@ export class TelegramBotAdapter implements ProviderAdapter {
       errors.add('update_id', 'must be a positive integer');
     }
 
-    // Optional ?bot=<bot id> on the webhook URL: update_id is only unique per bot.
+    // update_id is only unique per bot, and nothing in an Update names its bot. With ?bot=<bot id> on
+    // the webhook URL the key is (bot, update_id); without it, (update_id, a digest of the Update's
+    // content): a redelivery repeats the same Update, while another bot's update with the same id
+    // differs in its content (message id, chat, date), so neither is lost and retries still dedupe.
     const bot = request.query.bot;
     if (bot !== undefined && (typeof bot !== 'string' || !BOT_ID.test(bot))) {
       errors.add('bot', 'query parameter must be the numeric bot id (the digits before ":" in the bot token)');
@@ -80,7 +84,7 @@ export class TelegramBotAdapter implements ProviderAdapter {
     return [
       {
         type: `telegram.${name}`,
-        dedupeKey: `${bot ? `bot:${bot as string}:` : ''}update:${updateId as number}`,
+        dedupeKey: bot ? `bot:${bot as string}:update:${updateId as number}` : `update:${updateId as number}:${contentDigest(update)}`,
         subject: subjectOf(payload),
         occurredAt: typeof date === 'number' && Number.isFinite(date) ? date : undefined,
         data: update,
@@ -147,3 +151,19 @@ function idOf(value: unknown): unknown {
   return isJsonObject(value) ? value.id : undefined;
 }
 
+/**
+ * A digest of the Update's content that ignores key order and whitespace (Telegram's retries are the
+ * same object; how it is serialised is not promised).
+ */
+function contentDigest(update: JsonObject): string {
+  return createHash('sha256').update(canonicalJson(update)).digest('base64url').slice(0, 16);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
