@@ -18,6 +18,8 @@ module.exports = {
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     // HTTP_ADAPTER=fastify must behave exactly as Express: the same suites run again on it.
     { ...common, displayName: 'e2e-fastify', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/test/setup/fastify-adapter.ts'] },
+    // npm run test:chaos (crashes, restarts, fuzzing against hub processes; CI runs it after npm test).
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'] },
   ],
   // Global, not per project: jest ignores testTimeout inside a project entry.
   testTimeout: 30000,

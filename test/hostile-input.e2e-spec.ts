@@ -41,6 +41,9 @@ describe('hostile input never causes a 500', () => {
     const requests: [string, string, unknown][] = [
       ['post', '/api/v1/subscriptions', []], ['post', '/api/v1/subscriptions', 'x'], ['post', '/api/v1/subscriptions', { url: 'http://x', events: 'whatsapp.*' }],
       ['post', '/api/v1/subscriptions', { url: 'http://x', filter: 'nope', retrySchedule: [-1], rateLimitPerSec: 1e9, headers: [] }],
+      // Found by the fuzz run: class-transformer threw on a nested "constructor" key (a 500).
+      ['post', '/api/v1/subscriptions', JSON.parse('{"url":{"constructor":{"prototype":{"x":1}}},"events":["a.*"]}')],
+      ['patch', '/api/v1/subscriptions/sub_01M89PDKDBVWKY38BT0TR863KS', JSON.parse('{"constructor":{"prototype":{"x":1}},"__proto__":{"enabled":true}}')],
       ['patch', '/api/v1/subscriptions/sub_01M89PDKDBVWKY38BT0TR863KS', { events: ['*'] }], ['post', '/api/v1/subscriptions/%00/test', {}],
       ['post', '/api/v1/subscriptions/sub_x/rotate-secret', { graceSeconds: 'soon' }], ['post', '/api/v1/subscriptions/sub_x/replay', { since: 'yesterday' }],
       ['post', '/api/v1/dead-letters/redrive', { ids: 'dlv_x' }], ['post', '/api/v1/dead-letters/redrive', { ids: [1, 2] }],

@@ -1,4 +1,3 @@
-import { plainToInstance } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -96,8 +95,9 @@ export function validateSubscriptionInput(input: unknown, mode: 'create' | 'upda
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { value: new SubscriptionInput(), problems: [{ field: 'body', message: 'must be a JSON object' }] };
   }
-  const value = plainToInstance(SubscriptionInput, input);
+  const value = toInput(input);
   const problems = flatten(validateSync(value, { whitelist: true, forbidNonWhitelisted: true }));
+  for (const key of Object.keys(input)) if (OBJECT_INTERNALS.has(key)) problems.push({ field: key, message: `${key} should not exist` });
   // @IsOptional lets null through; a null would be stored and break matching for everyone.
   for (const [field, v] of Object.entries(input)) if (v === null) problems.push({ field, message: `${field} must not be null (leave it out to keep the current value)` });
   if (typeof value.secret === 'string' && value.secret.startsWith('whsec_') && !WHSEC_SECRET.test(value.secret)) {
@@ -119,6 +119,23 @@ export function validateSubscriptionInput(input: unknown, mode: 'create' | 'upda
     }
   }
   return { value, problems };
+}
+
+const OBJECT_INTERNALS = new Set(['constructor', '__proto__', 'prototype']);
+
+/**
+ * The request's own fields on a SubscriptionInput, copied as plain data properties (class-transformer's
+ * plainToInstance threw on a nested "constructor" key, a 500; a "__proto__" key must not become the
+ * prototype either). Unknown names stay, so validation reports them.
+ */
+function toInput(input: object): SubscriptionInput {
+  const value = new SubscriptionInput();
+  for (const [key, field] of Object.entries(input)) {
+    // Never copied: an own "constructor" would hide the class from the validator's metadata lookup.
+    if (OBJECT_INTERNALS.has(key)) continue;
+    Object.defineProperty(value, key, { value: field, enumerable: true, writable: true, configurable: true });
+  }
+  return value;
 }
 
 function flatten(errors: ValidationError[], parent = ''): InputProblem[] {

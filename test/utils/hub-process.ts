@@ -1,0 +1,63 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from './hub-test-app';
+
+/** The compiled hub (npm test and npm run test:chaos build it first). */
+export const HUB_MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'gateway', 'src', 'main.js');
+
+/**
+ * One hub process (`node dist/.../main.js`) with its own environment, as an operator runs it: for
+ * failures an in-process hub cannot have (SIGKILL). Its log goes to `logFile` when given.
+ */
+export class HubProcess {
+  private child?: ChildProcess;
+
+  constructor(
+    readonly env: Record<string, string>,
+    private readonly logFile?: string,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the process; with a PORT, waits until /health answers (200 or 503). */
+  async start(): Promise<this> {
+    if (!existsSync(HUB_MAIN)) throw new Error(`${HUB_MAIN} is missing: run npm run build first`);
+    const child = spawn(process.execPath, [HUB_MAIN], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (this.logFile) {
+      mkdirSync(join(this.logFile, '..'), { recursive: true });
+      const log = createWriteStream(this.logFile, { flags: 'a' });
+      child.stdout!.pipe(log);
+      child.stderr!.pipe(log);
+    } else {
+      child.stdout!.resume();
+      child.stderr!.resume();
+    }
+    this.child = child;
+    const port = Number(this.env.PORT);
+    if (port > 0) {
+      const up = await waitFor(async () => {
+        if (!this.running) throw new Error(`hub process (${this.env.HUB_ROLE ?? 'all'}) exited during start${this.logFile ? `; see ${this.logFile}` : ''}`);
+        return fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status > 0, () => false);
+      }, 30_000, 100);
+      if (!up) throw new Error(`hub process on port ${port} did not answer /health within 30 s`);
+    }
+    return this;
+  }
+
+  /** Sends a signal and waits for the exit (SIGKILL: nothing runs on the way out). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+}
