@@ -1,56 +1,42 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ADMIN_TOKEN, REDIS_URL, TestHub, startHub, uniquePrefix, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
+import { HubProcess } from './utils/hub-process';
 import { BRIDGE_SECRET, admin, ingestBridgeEvent } from './utils/delivery-helpers';
 
 jest.setTimeout(90_000);
 
-/** The compiled hub (npm test builds it first, see "pretest"). */
-const MAIN = join(__dirname, '..', 'dist', 'apps', 'gateway', 'src', 'main.js');
 const EVENTS = 300;
 
-function spawnWorker(prefix: string, name: string): ChildProcess {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      HUB_ROLE: 'worker',
-      HUB_PREFIX: prefix,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'error',
-      HUB_ADMIN_TOKEN: ADMIN_TOKEN,
-      REDIS_URL,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      STREAM_CONSUMER_NAME: name,
-      // The default 60 s idle time stays: the dead worker's entries must be taken over through its lapsed
-      // heartbeat, long before XAUTOCLAIM's idle time would hand them over.
-      DELIVERY_LOCK_MS: '2000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+function worker(prefix: string, name: string): HubProcess {
+  return new HubProcess({
+    HUB_ROLE: 'worker',
+    HUB_PREFIX: prefix,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    HUB_ADMIN_TOKEN: ADMIN_TOKEN,
+    REDIS_URL,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    STREAM_CONSUMER_NAME: name,
+    // The default 60 s idle time stays: the dead worker's entries must be taken over through its lapsed
+    // heartbeat, long before XAUTOCLAIM's idle time would hand them over.
+    DELIVERY_LOCK_MS: '2000',
   });
-  return child;
 }
 
 describe('a worker killed with SIGKILL in the middle of deliveries', () => {
   let gateway: TestHub;
   let sink: HttpSink;
-  const workers: ChildProcess[] = [];
+  const workers: HubProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does it first)`);
     gateway = await startHub('crash', { HUB_PREFIX: uniquePrefix('crash'), HUB_ROLE: 'gateway', WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, ALLOW_PRIVATE_TARGETS: 'true' });
     sink = await new HttpSink().start();
     // Slow enough that many deliveries are in flight when the worker dies.
     sink.reply = () => ({ status: 200, delayMs: 40 });
   });
   afterAll(async () => {
-    const running = workers.filter((w) => w.exitCode === null && w.signalCode === null);
-    await Promise.all(running.map((w) => new Promise((resolve) => {
-      w.once('exit', resolve);
-      w.kill('SIGTERM');
-    })));
+    await Promise.all(workers.map((w) => w.stop('SIGTERM')));
     await sink.stop();
     await gateway.close();
   });
@@ -60,19 +46,18 @@ describe('a worker killed with SIGKILL in the middle of deliveries', () => {
     const sub = await admin(gateway).post('/api/v1/subscriptions', { url: sink.url(), events: ['whatsapp.*'], retrySchedule: [1, 1, 1] });
     expect(sub.status).toBe(201);
 
-    const first = spawnWorker(prefix, 'worker-a');
+    const first = await worker(prefix, 'worker-a').start();
     workers.push(first);
     const ids: string[] = [];
     for (let i = 0; i < EVENTS; i += 25) {
       ids.push(...(await Promise.all(Array.from({ length: Math.min(25, EVENTS - i) }, (_, j) => ingestBridgeEvent(gateway, 'message.received', { id: `k-${i + j}` })))));
     }
     expect(await waitFor(async () => sink.received.length >= 60, 20_000)).toBe(true);
-    first.kill('SIGKILL');
     const killedAt = Date.now();
-    await new Promise((r) => first.once('exit', r));
+    await first.stop('SIGKILL');
     const atKill = sink.received.length;
 
-    const second = spawnWorker(prefix, 'worker-b');
+    const second = await worker(prefix, 'worker-b').start();
     workers.push(second);
     const delivered = () => new Set(sink.received.map((r) => JSON.parse(r.body).id as string));
     const complete = await waitFor(async () => ids.every((id) => delivered().has(id)), 45_000, 200);
