@@ -19,7 +19,8 @@ export type AddressVerdict = { allowed: true } | { allowed: false; reason: strin
 
 /**
  * Classifies the address a delivery is about to connect to. IPv6 forms that embed an IPv4 address
- * (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) are judged by that IPv4 address.
+ * (mapped ::ffff:a.b.c.d, translated ::ffff:0:a.b.c.d, the deprecated compatible ::a.b.c.d, NAT64
+ * 64:ff9b::/96, 6to4 2002::/16) are judged by that IPv4 address.
  */
 export function classifyAddress(address: string): AddressVerdict {
   const family = isIP(address);
@@ -35,7 +36,7 @@ export function classifyAddress(address: string): AddressVerdict {
   return blocked.check(address, 'ipv6') ? { allowed: false, reason: `${address} is a private, loopback, link-local or reserved address` } : { allowed: true };
 }
 
-/** The IPv4 address inside an IPv4-mapped, NAT64 or 6to4 IPv6 address, if any. */
+/** The IPv4 address inside an IPv4-mapped, -translated, -compatible, NAT64 or 6to4 IPv6 address, if any. */
 export function embeddedIPv4(address: string): string | undefined {
   const lower = address.toLowerCase();
   const dotted = /^(?:::ffff:|::ffff:0:|64:ff9b::)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
@@ -45,6 +46,10 @@ export function embeddedIPv4(address: string): string | undefined {
   const toV4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   // ::ffff:x:y (mapped) and 64:ff9b::x:y (NAT64)
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return toV4(groups[6], groups[7]);
+  // ::ffff:0:x:y (translated, SIIT; the URL parser writes [::ffff:0:127.0.0.1] this way)
+  if (groups.slice(0, 4).every((g) => g === 0) && groups[4] === 0xffff && groups[5] === 0) return toV4(groups[6], groups[7]);
+  // ::x:y (IPv4-compatible, deprecated), other than :: and ::1 which the IPv6 list judges
+  if (groups.slice(0, 6).every((g) => g === 0) && (groups[6] !== 0 || groups[7] > 1)) return toV4(groups[6], groups[7]);
   if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0)) return toV4(groups[6], groups[7]);
   // 2002:AABB:CCDD::/48 (6to4)
   if (groups[0] === 0x2002) return toV4(groups[1], groups[2]);
