@@ -103,7 +103,7 @@ describe('MakeComAdapter.verify', () => {
     const keyOnly = adapterWith({ MAKE_COM_API_KEY: API_KEY });
     expect(keyOnly.verify(request(body, { 'x-make-apikey': API_KEY, 'x-hub-signature-256': signed(body) }))).toEqual({
       ok: false,
-      reason: 'invalid X-Hub-Signature-256',
+      reason: 'invalid X-Hub-Signature-256 signature',
       detail: 'X-Hub-Signature-256 is not accepted: MAKE_COM_WEBHOOK_SECRET is not set',
     });
     const secretOnly = adapterWith({ MAKE_COM_WEBHOOK_SECRET: SECRET });

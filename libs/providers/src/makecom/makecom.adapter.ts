@@ -116,9 +116,9 @@ export class MakeComAdapter implements ProviderAdapter {
       keyOk = true;
     }
     if (signatureHeader !== undefined) {
-      if (secrets.length === 0) return { ok: false, reason: 'invalid X-Hub-Signature-256', detail: 'X-Hub-Signature-256 is not accepted: MAKE_COM_WEBHOOK_SECRET is not set' };
       const signature = parseHexSignature(signatureHeader, { prefix: 'sha256=' });
       if (!signature) return { ok: false, reason: 'malformed X-Hub-Signature-256: expected sha256=<64 hex digits>' };
+      if (secrets.length === 0) return { ok: false, reason: 'invalid X-Hub-Signature-256 signature', detail: 'X-Hub-Signature-256 is not accepted: MAKE_COM_WEBHOOK_SECRET is not set' };
       if (!matchesAnySecret(signature, request.rawBody, secrets)) return { ok: false, reason: 'invalid X-Hub-Signature-256 signature' };
       signatureOk = true;
     }

@@ -78,13 +78,13 @@ describe('DigitalSambaAdapter.verify', () => {
     const tokenOnly = adapterWith({ DIGITAL_SAMBA_WEBHOOK_TOKEN: TOKEN });
     expect(tokenOnly.verify(request(body, { 'x-digitalsamba-signature': hmacSha256Hex('', body) }))).toEqual({
       ok: false,
-      reason: 'invalid X-DigitalSamba-Signature',
+      reason: 'invalid X-DigitalSamba-Signature signature',
       detail: 'X-DigitalSamba-Signature is not accepted: DIGITAL_SAMBA_WEBHOOK_SECRET (or WEBHOOK_SECRET) is not set',
     });
     const secretOnly = adapterWith({ DIGITAL_SAMBA_WEBHOOK_SECRET: SECRET });
     expect(secretOnly.verify(request(body, { authorization: `Bearer ${TOKEN}` }))).toEqual({
       ok: false,
-      reason: 'invalid Authorization',
+      reason: 'invalid Authorization token',
       detail: 'Authorization is not accepted: DIGITAL_SAMBA_WEBHOOK_TOKEN is not set',
     });
     expect(adapterWith({}).isConfigured()).toBe(false);

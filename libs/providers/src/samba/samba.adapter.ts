@@ -106,31 +106,28 @@ export class DigitalSambaAdapter implements ProviderAdapter {
     const schemes: string[] = [];
 
     if (authorization !== undefined) {
-      if (tokens.length === 0) return { ok: false, reason: 'invalid Authorization', detail: 'Authorization is not accepted: DIGITAL_SAMBA_WEBHOOK_TOKEN is not set' };
+      // Unset or wrong, the sender hears the same: which secrets are set is not its business.
+      if (tokens.length === 0) return { ok: false, reason: 'invalid Authorization token', detail: 'Authorization is not accepted: DIGITAL_SAMBA_WEBHOOK_TOKEN is not set' };
       if (!matchesBearerOrBare(authorization, tokens)) return { ok: false, reason: 'invalid Authorization token' };
       schemes.push('bearer');
     }
     if (signatureHeader !== undefined) {
-      if (secrets.length === 0) {
-        return { ok: false, reason: 'invalid X-DigitalSamba-Signature', detail: 'X-DigitalSamba-Signature is not accepted: DIGITAL_SAMBA_WEBHOOK_SECRET (or WEBHOOK_SECRET) is not set' };
-      }
       const signature = parseHexSignature(signatureHeader, { prefix: 'sha256=', prefixOptional: true });
       if (!signature) return { ok: false, reason: 'malformed X-DigitalSamba-Signature: expected sha256=<64 hex digits> or 64 hex digits' };
+      if (secrets.length === 0) {
+        return { ok: false, reason: 'invalid X-DigitalSamba-Signature signature', detail: 'X-DigitalSamba-Signature is not accepted: DIGITAL_SAMBA_WEBHOOK_SECRET (or WEBHOOK_SECRET) is not set' };
+      }
       if (!matchesAnySecret(signature, request.rawBody, secrets)) return { ok: false, reason: 'invalid X-DigitalSamba-Signature signature' };
       schemes.push('signature');
     }
     if (schemes.length === 0) {
-      return { ok: false, reason: `missing credentials: send ${this.expectedHeaders()}` };
+      // Both ways, whichever is configured (the configuration goes to the log, not to the sender).
+      return {
+        ok: false,
+        reason: 'missing credentials: send Authorization: Bearer <DIGITAL_SAMBA_WEBHOOK_TOKEN> or X-DigitalSamba-Signature: sha256=<hex HMAC-SHA256 of the body>',
+      };
     }
     return { ok: true, scheme: schemes.join('+') };
-  }
-
-  private expectedHeaders(): string {
-    const { tokens, secrets } = this.config.digitalsamba;
-    const headers: string[] = [];
-    if (tokens.length > 0) headers.push('Authorization: Bearer <DIGITAL_SAMBA_WEBHOOK_TOKEN>');
-    if (secrets.length > 0) headers.push('X-DigitalSamba-Signature: sha256=<hex HMAC-SHA256 of the body>');
-    return headers.join(' or ');
   }
 }
 

@@ -116,7 +116,7 @@ describe('TavusAdapter.verify', () => {
     const tokenOnly = adapterWith({ TAVUS_WEBHOOK_TOKEN: TOKEN });
     expect(tokenOnly.verify(request(body, { 'x-tavus-signature': hmacSha256Hex('', body) }, { t: TOKEN }))).toEqual({
       ok: false,
-      reason: 'invalid x-tavus-signature',
+      reason: 'invalid x-tavus-signature signature',
       detail: 'x-tavus-signature is not accepted: TAVUS_WEBHOOK_SECRET is not set',
     });
     const secretOnly = adapterWith({ TAVUS_WEBHOOK_SECRET: SECRET });

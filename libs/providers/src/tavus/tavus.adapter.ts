@@ -63,17 +63,18 @@ export class TavusAdapter implements ProviderAdapter {
     }
 
     for (const name of signatureHeaders) {
-      if (secrets.length === 0) return { ok: false, reason: `invalid ${name}`, detail: `${name} is not accepted: TAVUS_WEBHOOK_SECRET is not set` };
       const signature = parseHexSignature(request.headers[name], { prefix: 'sha256=', prefixOptional: true });
       if (!signature) return { ok: false, reason: `malformed ${name}: expected sha256=<64 hex digits> or 64 hex digits` };
+      // Unset or wrong, the sender hears the same: which secrets are set is not its business.
+      if (secrets.length === 0) return { ok: false, reason: `invalid ${name} signature`, detail: `${name} is not accepted: TAVUS_WEBHOOK_SECRET is not set` };
       if (!matchesAnySecret(signature, request.rawBody, secrets)) return { ok: false, reason: `invalid ${name} signature` };
     }
 
     if (hasToken) {
-      if (tokens.length === 0) return { ok: false, reason: 'invalid t query parameter token', detail: 'the t query parameter is not accepted: TAVUS_WEBHOOK_TOKEN is not set' };
       const token = query.t;
       // A repeated parameter arrives as an array (or an object with other query parsers): ambiguous.
       if (typeof token !== 'string') return { ok: false, reason: 'malformed t query parameter: give the token exactly once' };
+      if (tokens.length === 0) return { ok: false, reason: 'invalid t query parameter token', detail: 'the t query parameter is not accepted: TAVUS_WEBHOOK_TOKEN is not set' };
       if (!matchesAnyToken(token, tokens)) return { ok: false, reason: 'invalid t query parameter token' };
     }
 

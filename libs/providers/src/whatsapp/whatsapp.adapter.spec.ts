@@ -58,7 +58,7 @@ describe('WhatsAppAdapter.verify', () => {
     const metaOnly = adapterWith({ WHATSAPP_APP_SECRET: APP_SECRET });
     const body = fixture('bridge-message-received.json');
     const result = metaOnly.verify(request(body, { 'x-webhook-signature': hmacSha256Hex('', body) }));
-    expect(result).toEqual({ ok: false, reason: 'invalid X-Webhook-Signature', detail: 'X-Webhook-Signature is not accepted: WHATSAPP_WEBHOOK_SECRET is not set' });
+    expect(result).toEqual({ ok: false, reason: 'invalid X-Webhook-Signature signature', detail: 'X-Webhook-Signature is not accepted: WHATSAPP_WEBHOOK_SECRET is not set' });
     expect(adapterWith({}).isConfigured()).toBe(false);
   });
 });

@@ -45,18 +45,19 @@ export class WhatsAppAdapter implements ProviderAdapter {
     const { appSecrets, webhookSecrets } = this.config.whatsapp;
     const meta = request.headers['x-hub-signature-256'];
     if (meta !== undefined) {
-      if (appSecrets.length === 0) return { ok: false, reason: 'invalid X-Hub-Signature-256', detail: 'X-Hub-Signature-256 is not accepted: WHATSAPP_APP_SECRET is not set' };
       const signature = parseHexSignature(meta, { prefix: 'sha256=' });
       if (!signature) return { ok: false, reason: 'malformed X-Hub-Signature-256: expected sha256=<64 hex digits>' };
+      // Unset or wrong, the sender hears the same: which secrets are set is not its business.
+      if (appSecrets.length === 0) return { ok: false, reason: 'invalid X-Hub-Signature-256 signature', detail: 'X-Hub-Signature-256 is not accepted: WHATSAPP_APP_SECRET is not set' };
       if (!matchesAnySecret(signature, request.rawBody, appSecrets)) return { ok: false, reason: 'invalid X-Hub-Signature-256 signature' };
       // Meta retries any answer other than 200 for up to 7 days.
       return { ok: true, scheme: 'meta', ackStatus: 200 };
     }
     const bridge = request.headers['x-webhook-signature'];
     if (bridge !== undefined) {
-      if (webhookSecrets.length === 0) return { ok: false, reason: 'invalid X-Webhook-Signature', detail: 'X-Webhook-Signature is not accepted: WHATSAPP_WEBHOOK_SECRET is not set' };
       const signature = parseHexSignature(bridge, { prefix: 'sha256=', prefixOptional: true });
       if (!signature) return { ok: false, reason: 'malformed X-Webhook-Signature: expected sha256=<64 hex digits> or 64 hex digits' };
+      if (webhookSecrets.length === 0) return { ok: false, reason: 'invalid X-Webhook-Signature signature', detail: 'X-Webhook-Signature is not accepted: WHATSAPP_WEBHOOK_SECRET is not set' };
       if (!matchesAnySecret(signature, request.rawBody, webhookSecrets)) return { ok: false, reason: 'invalid X-Webhook-Signature signature' };
       return { ok: true, scheme: 'bridge' };
     }
