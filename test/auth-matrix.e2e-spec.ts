@@ -29,7 +29,7 @@ const SECRETS = {
 const SECRET_VALUES = [ADMIN_TOKEN, ...Object.values(SECRETS)];
 
 /** Documented as served without credentials (README "HTTP interface": auth "none"). */
-const PUBLIC_OPERATIONS = ['GET /health', 'GET /metrics', 'GET /api/status', 'GET /api/tavus/webhook'];
+const PUBLIC_OPERATIONS = ['GET /health', 'GET /health/ready', 'GET /metrics', 'GET /api/status', 'GET /api/tavus/webhook'];
 /** Public routes the document does not list itself. */
 const PUBLIC_UNDOCUMENTED = ['/docs', '/docs/json'];
 /** Each provider's ingress operations, verified by the provider's own scheme (README, ARCHITECTURE §3.2). */

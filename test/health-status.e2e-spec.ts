@@ -1,4 +1,5 @@
-import { TestHub, fixture, startHub } from './utils/hub-test-app';
+import { TestHub, fixture, startHub, uniquePrefix, waitFor } from './utils/hub-test-app';
+import { BRIDGE_SECRET, ingestBridgeEvent } from './utils/delivery-helpers';
 import { sha256Header } from './utils/signatures';
 
 const APP_SECRET = 'test_app_secret_0123456789abcdef';
@@ -69,5 +70,35 @@ describe('Redis unreachable', () => {
 
   it('sent no 500', () => {
     expect(hub.serverErrors).toEqual([]);
+  });
+});
+
+describe('GET /health/ready', () => {
+  it('answers 503 with the reason while the stream consumer is stopped and its lag grows, and 200 again once it caught up', async () => {
+    const prefix = uniquePrefix('ready');
+    const env = { HUB_PREFIX: prefix, WHATSAPP_WEBHOOK_SECRET: BRIDGE_SECRET, READY_MAX_STREAM_LAG: '5' };
+    const gateway = await startHub('ready-gateway', { ...env, HUB_ROLE: 'gateway' });
+    let worker = await startHub('ready-worker', { ...env, HUB_ROLE: 'worker' });
+    try {
+      await ingestBridgeEvent(gateway, 'message.received', { id: 'r-0' });
+      expect(await waitFor(async () => (await gateway.http().get('/health/ready')).status === 200, 15_000)).toBe(true);
+
+      await worker.app.close();
+      worker.redis.disconnect();
+      for (let i = 1; i <= 8; i++) await ingestBridgeEvent(gateway, 'message.received', { id: `r-${i}` });
+      const over = await gateway.http().get('/health/ready');
+      expect(over.status).toBe(503);
+      expect(over.body.error.eventStream.message).toMatch(/consumer group fanout is \d+ entries behind \(READY_MAX_STREAM_LAG 5\)/);
+      // Liveness is not readiness: the process itself is fine.
+      expect((await gateway.http().get('/health')).status).toBe(200);
+
+      worker = await startHub('ready-worker', { ...env, HUB_ROLE: 'worker' });
+      expect(await waitFor(async () => (await gateway.http().get('/health/ready')).status === 200, 15_000)).toBe(true);
+      const ready = await gateway.http().get('/health/ready');
+      expect(ready.body.info).toMatchObject({ eventStream: { status: 'up', maxLag: 5 }, deliveryBacklog: { status: 'up' } });
+    } finally {
+      await worker.close();
+      await gateway.close();
+    }
   });
 });

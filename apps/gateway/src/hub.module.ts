@@ -3,7 +3,7 @@ import { BadRequestException, DynamicModule, Module, ValidationError, Validation
 import { APP_PIPE } from '@nestjs/core';
 import { ApprovalsModule } from '@hub/approvals';
 import { HubConfig, HubConfigModule } from '@hub/config';
-import { DeliveryModule, DeliveryQueueHealthIndicator } from '@hub/delivery';
+import { DeliveryBacklogHealthIndicator, DeliveryModule, DeliveryQueueHealthIndicator } from '@hub/delivery';
 import { HealthModule, LoggingModule, MetricsModule } from '@hub/observability';
 import { ProvidersModule } from '@hub/providers';
 import { RedisKeys, StoreModule } from '@hub/store';
@@ -58,7 +58,7 @@ export class HubModule {
         StoreModule,
         bullRootModule(),
         WebhookCoreModule,
-        HealthModule.forRoot({ imports: [DeliveryModule], indicators: [DeliveryQueueHealthIndicator] }),
+        HealthModule.forRoot({ imports: [DeliveryModule], indicators: [DeliveryQueueHealthIndicator], readiness: [DeliveryBacklogHealthIndicator] }),
         MetricsModule,
         // Providers in every role: their routes where the gateway runs, their stream handlers where the worker runs.
         ApprovalsModule.register(config),

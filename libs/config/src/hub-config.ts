@@ -119,6 +119,8 @@ export class HubConfig {
   dedupeTtlSeconds!: number;
   eventRetentionSeconds!: number;
   eventStreamMaxLen!: number;
+  /** /health/ready answers 503 past these: stream entries not yet processed by a group, delivery jobs waiting. */
+  readiness!: { maxStreamLag: number; maxQueueBacklog: number };
   rateLimit!: { limit: number; windowMs: number };
   stream!: { consumerName: string; claimIdleMs: number; batchSize: number; maxDeliveries: number };
   allowPrivateTargets!: boolean;

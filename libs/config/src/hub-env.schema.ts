@@ -57,6 +57,12 @@ export class HubEnv {
   EVENT_STREAM_MAXLEN?: number;
 
   @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  READY_MAX_STREAM_LAG?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
+  READY_MAX_QUEUE_BACKLOG?: number;
+
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1)
   RATE_LIMIT_PER_SOURCE?: number;
 
   @Transform(toInt) @IsOptional() @IsInt() @Min(100)

@@ -20,4 +20,4 @@ export { SubscriptionInput, validateSubscriptionInput } from './subscription-inp
 export { SUBSCRIPTION_ID_PATTERN, SubscriptionsService } from './subscriptions.service';
 export { TestDeliveryResult, TestDeliveryService } from './test-delivery.service';
 export { HubStats, HubStatsService } from './hub-stats.service';
-export { DeliveryQueueHealthIndicator } from './delivery-queue.health-indicator';
+export { DeliveryBacklogHealthIndicator, DeliveryQueueHealthIndicator } from './delivery-queue.health-indicator';

@@ -10,3 +10,4 @@ export { StoreModule } from './store.module';
 export * from './stream-event-handler';
 export * from './instant';
 export { DeadEvent, DeadEventsRepository } from './dead-events.repository';
+export * from './stream-groups';
