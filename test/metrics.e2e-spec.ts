@@ -1,6 +1,7 @@
 import { TestHub, startHub, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
 import { BRIDGE_SECRET, admin, ingestBridgeEvent } from './utils/delivery-helpers';
+import { connectMcp } from './utils/mcp-client';
 
 describe('GET /metrics (Prometheus)', () => {
   let hub: TestHub;
@@ -42,5 +43,30 @@ describe('GET /metrics (Prometheus)', () => {
     expect(value(text!, 'hub_delivery_duration_seconds_count')).toBe(2);
     expect(text).toContain('hub_process_');
     expect(text).not.toContain(BRIDGE_SECRET);
+  });
+
+  it('exposes the state operators alert on: stream lag, jobs by state, dead letters, endpoints, approvals, MCP sessions and notifications', async () => {
+    const mcp = await connectMcp(hub);
+    try {
+      await mcp.client.callTool({ name: 'subscribe_events', arguments: { patterns: ['whatsapp.*'] } });
+      await admin(hub).post('/api/v1/subscriptions', { url: sink.url('/off'), events: ['nothing.*'] }).then((r) => admin(hub).post(`/api/v1/subscriptions/${r.body.id}/disable`, {}));
+      await ingestBridgeEvent(hub, 'message.received', { id: 'm-3' });
+      const text = await waitFor(async () => {
+        const t = await scrape();
+        return value(t, 'hub_mcp_notifications_total{method="notifications/message"}') >= 1 && value(t, 'hub_stream_consumer_lag{group="fanout"}') === 0 ? t : null;
+      }, 15_000);
+      expect(text).toBeTruthy();
+      expect(value(text!, 'hub_mcp_sessions')).toBe(1);
+      expect(text).toMatch(/^hub_delivery_queue_jobs\{state="waiting"\} \d+$/m);
+      expect(text).toMatch(/^hub_delivery_queue_jobs\{state="completed"\} \d+$/m);
+      expect(value(text!, 'hub_endpoints{state="enabled"}')).toBe(1);
+      expect(value(text!, 'hub_endpoints{state="disabled"}')).toBe(1);
+      expect(text).toMatch(/^hub_dead_letters 0$/m);
+      expect(text).toMatch(/^hub_dead_events 0$/m);
+      expect(text).toMatch(/^hub_approvals_pending 0$/m);
+      expect(text).toMatch(/^hub_stream_pending\{group="fanout"\} 0$/m);
+    } finally {
+      await mcp.client.close();
+    }
   });
 });

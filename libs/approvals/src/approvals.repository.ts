@@ -151,6 +151,11 @@ export class ApprovalsRepository {
     return this.redis.zrevrangebylex(this.keys.approvalsIndex(), before ? `(${before}` : '+', '-', 'LIMIT', 0, count);
   }
 
+  /** How many approvals are pending (each pending one is on the expiry schedule). */
+  pendingCount(): Promise<number> {
+    return this.redis.zcard(this.keys.approvalsExpiring());
+  }
+
   /** Ids of pending approvals whose time has come. */
   async dueToExpire(now: number, count: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.approvalsExpiring(), '-inf', now, 'LIMIT', 0, count);

@@ -1,4 +1,6 @@
-import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException, OnModuleInit, Optional } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { HubMetrics } from '@hub/observability';
 import { HubConfig } from '@hub/config';
 import { DomainEvent, EventsRepository, newDomainEvent, newEventId } from '@hub/store';
 import {
@@ -33,14 +35,27 @@ const MAX_REASON = 500;
  * a crash stays in the outbox until the sweeper stores it (the dedupe key makes that idempotent).
  */
 @Injectable()
-export class ApprovalsService {
+export class ApprovalsService implements OnModuleInit {
   private readonly logger = new Logger(ApprovalsService.name);
+  private decisions?: Counter<'outcome'>;
 
   constructor(
     private readonly repository: ApprovalsRepository,
     private readonly events: EventsRepository,
     private readonly config: HubConfig,
+    @Optional() private readonly metrics?: HubMetrics,
   ) {}
+
+  onModuleInit(): void {
+    if (!this.metrics) return;
+    this.decisions = new Counter({
+      name: 'hub_approval_outcomes_total',
+      help: 'Approvals decided (approved, rejected) or expired by this process.',
+      labelNames: ['outcome'] as const,
+      registers: [this.metrics.registry],
+    });
+    this.metrics.stateGauge('hub_approvals_pending', 'Approvals waiting for a decision.', [], async () => [[{}, await this.repository.pendingCount()]]);
+  }
 
   /**
    * Creates a pending approval. `id` (an `apr_` id derived from what asked, e.g. an event) makes the
@@ -123,6 +138,7 @@ export class ApprovalsService {
     if (outcome.outcome === 'expired') await this.announce(current.id, 'expired', { ...current, status: 'expired' });
     if (outcome.outcome !== 'ok') throw this.refusal(current, outcome);
     const decided: Approval = { ...current, status: decision === 'approve' ? 'approved' : 'rejected', decision: recorded };
+    this.decisions?.inc({ outcome: decided.status });
     await this.announce(decided.id, 'decided', decided);
     this.logger.log(`approval ${decided.id} ${decided.status} by ${describeActor(by)}`);
     return decided;
@@ -159,6 +175,7 @@ export class ApprovalsService {
       if (!(await this.repository.expire(id, now))) continue;
       const approval = await this.repository.get(id, now);
       if (approval) await this.announce(id, 'expired', approval);
+      this.decisions?.inc({ outcome: 'expired' });
       expired++;
     }
     return expired;

@@ -4,6 +4,7 @@ import { DeadLettersService } from './dead-letters.service';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DELIVERY_QUEUE } from './delivery';
 import { DeliveryHttpClient } from './delivery-http.client';
+import { DeliveryMetrics } from './delivery.metrics';
 import { DeliveryPayloads } from './delivery-payloads';
 import { DeliveryQueue } from './delivery-queue';
 import { DeliverySender } from './delivery-sender';
@@ -39,6 +40,7 @@ import { TestDeliveryService } from './test-delivery.service';
     DeadLettersService,
     TestDeliveryService,
     HubStatsService,
+    DeliveryMetrics,
   ],
   exports: [
     HubStatsService,

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import { HubMetrics } from '@hub/observability';
 import type Redis from 'ioredis';
 import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { McpSession } from './mcp-session';
@@ -28,9 +29,13 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
     private readonly keys: RedisKeys,
     private readonly sessions: McpSessionRegistry,
     private readonly toolsets: McpToolsets,
+    @Optional() private readonly metrics?: HubMetrics,
   ) {}
 
   onModuleInit(): void {
+    this.metrics?.stateGauge('hub_mcp_sessions', 'MCP sessions open on this gateway (Streamable HTTP and stdio).', [], async () => [
+      [{}, this.sessions.all().length + this.extraSessions.size],
+    ]);
     this.subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}:mcp-live`, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
@@ -91,7 +96,10 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
       for (const waiter of [...this.waiters]) if (waiter.matches(event)) waiter.resolve(event);
       const extra = this.toolsets.all().flatMap((toolset) => toolset.notificationsFor?.(event) ?? []);
       for (const session of [...this.sessions.all(), ...this.extraSessions]) {
-        void notifySession(session, event, extra).catch((error: Error) => this.logger.debug(`notify ${session.id}: ${error.message}`));
+        void notifySession(session, event, extra).then(
+          (methods) => methods.forEach((method) => this.metrics?.mcpNotifications.inc({ method })),
+          (error: Error) => this.logger.debug(`notify ${session.id}: ${error.message}`),
+        );
       }
     }
   }
@@ -101,13 +109,22 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
  * What an event causes for one session: `notifications/message` and the toolsets' own notifications
  * (a seed's custom method) when its filter matches, a resource update when it subscribed to the source.
  */
-export async function notifySession(session: McpSession, event: DomainEvent, extra: McpNotification[] = []): Promise<void> {
+export async function notifySession(session: McpSession, event: DomainEvent, extra: McpNotification[] = []): Promise<string[]> {
   const sends: Promise<unknown>[] = [];
+  const methods: string[] = [];
   if (session.wants(event.type)) {
     sends.push(session.server.sendLoggingMessage({ level: 'info', logger: 'hub.events', data: event }, session.transport?.sessionId));
-    for (const notification of extra) sends.push(session.server.server.notification(notification));
+    methods.push('notifications/message');
+    for (const notification of extra) {
+      sends.push(session.server.server.notification(notification));
+      methods.push(notification.method);
+    }
   }
   const uri = `hub://events/${event.source}`;
-  if (session.resourceSubscriptions.has(uri)) sends.push(session.server.server.sendResourceUpdated({ uri }));
+  if (session.resourceSubscriptions.has(uri)) {
+    sends.push(session.server.server.sendResourceUpdated({ uri }));
+    methods.push('notifications/resources/updated');
+  }
   await Promise.all(sends);
+  return methods;
 }

@@ -55,7 +55,44 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  /** MCP notifications sent to sessions, by method. */
+  readonly mcpNotifications = new Counter({
+    name: 'hub_mcp_notifications_total',
+    help: 'Notifications sent to MCP sessions, by method (notifications/message, notifications/resources/updated, ...).',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+
+  /** Ingress requests refused by authentication, by source and reason. */
+  readonly verificationFailures = new Counter({
+    name: 'hub_verification_failures_total',
+    help: 'Ingress requests that failed authentication, by source and reason (the reason the sender was told).',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'hub_process_' });
+  }
+
+  /**
+   * A gauge read from the store when /metrics is scraped: `read` gives [labels, value] pairs. A read
+   * that fails (Redis down) leaves the gauge empty for that scrape rather than failing /metrics.
+   */
+  stateGauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Promise<[Partial<Record<L, string>>, number][]>): Gauge<L> {
+    return new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        try {
+          for (const [labels, value] of await read()) this.set(labels, value);
+        } catch {
+          // Scrapes keep working during an outage; hub_up-style alerts come from /health.
+        }
+      },
+    });
   }
 }
