@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { DeliveryModule } from '@hub/delivery';
 import { McpHttpModule } from '@hub/mcp';
 import { AdminTokenGuard } from '@hub/webhook-core';
+import { AdminConsoleController } from './admin-console/admin-console.controller';
+import { AdminConsoleGuard } from './admin-console/admin-console.guard';
+import { AdminConsoleService } from './admin-console/admin-console.service';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { DeadEventsController } from './dead-events/dead-events.controller';
 import { DeadLettersController, DeliveriesController } from './deliveries/deliveries.controller';
@@ -18,6 +21,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
 @Module({
   imports: [DeliveryModule, McpHttpModule],
   controllers: [
+    AdminConsoleController,
     ApprovalsController,
     DeadEventsController,
     EventsController,
@@ -28,6 +32,6 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
     DeadLettersController,
     StatsController,
   ],
-  providers: [AdminTokenGuard],
+  providers: [AdminTokenGuard, AdminConsoleGuard, AdminConsoleService],
 })
 export class GatewayModule {}

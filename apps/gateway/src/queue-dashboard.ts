@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IncomingHttpHeaders } from 'node:http';
 import { HubConfig } from '@hub/config';
-import { tokenEquals } from '@hub/webhook-core';
+import { adminCredentialsMatch } from '@hub/webhook-core';
 
 export const DASHBOARD_PATH = '/admin/queues';
 
@@ -63,10 +63,5 @@ export async function mountQueueDashboard(app: NestExpressApplication | NestFast
 }
 
 function isAdmin(headers: IncomingHttpHeaders, adminToken: string): boolean {
-  const header = headers.authorization ?? '';
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
-  const password = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined;
-  const given = bearer ?? password;
-  return given !== undefined && tokenEquals(given, adminToken);
+  return adminCredentialsMatch(headers.authorization, adminToken);
 }

@@ -39,6 +39,17 @@ export class IngressStatsRepository {
       .catch((error: Error) => this.logger.debug(`could not count a rejection: ${error.message}`));
   }
 
+  /** Accepted events per hour over the last `hours` buckets, oldest first (the current one last). */
+  async acceptedPerHour(source: string, hours = 24, now: number = Date.now()): Promise<number[]> {
+    const current = hourBucket(now);
+    const pipeline = this.redis.pipeline();
+    for (let h = hours - 1; h >= 0; h--) pipeline.hget(this.keys.sourceStats(source, current - h), 'accepted');
+    return ((await pipeline.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return Number(value ?? 0);
+    });
+  }
+
   /** Totals over the last `hours` hourly buckets (the current one included). */
   async summary(source: string, hours = 24, now: number = Date.now()): Promise<IngressStats> {
     const current = hourBucket(now);

@@ -12,7 +12,7 @@ export * from './webhook-core.module';
 export * from './webhook-ingress.decorator';
 export { StatusSettable, WebhookHttpRequest } from './webhook-request';
 export * from './provider-module';
-export { AdminTokenGuard } from './admin-token.guard';
+export { AdminTokenGuard, adminCredentialsMatch } from './admin-token.guard';
 export * from './json-depth';
 export * from './zod-body';
 export * from './deferred-body-error';
