@@ -42,7 +42,12 @@ const HANDSHAKE_OPERATIONS = ['GET /webhooks/whatsapp'];
 /** Admin-protected routes the OpenAPI document lists without a `security` entry (README: bearer). */
 const ADMIN_WITHOUT_SECURITY_ENTRY = ['POST /mcp', 'GET /mcp', 'DELETE /mcp'];
 /** Bull Board: not in the document; Basic (admin token as password) or bearer. */
-const DASHBOARD_ROUTES: [string, string][] = [['GET', '/admin/queues'], ['GET', '/admin/queues/api/queues'], ['PUT', '/admin/queues/api/queues/deliveries/retry/failed']];
+const DASHBOARD_ROUTES: [string, string][] = [
+  ['GET', '/admin/queues'], ['GET', '/admin/queues/api/queues'], ['PUT', '/admin/queues/api/queues/deliveries/retry/failed'],
+  // The ops console's pages (not in the OpenAPI document); its form posts also need the form token,
+  // tested in admin-console.e2e-spec.ts.
+  ['GET', '/admin'], ['GET', '/admin/events/evt_01M89PDKDMF1VE3FQ6SRP70R8W'],
+];
 
 const UNKNOWN = {
   subscription: 'sub_01M89PDKDBVWKY38BT0TR863KS',
@@ -244,7 +249,7 @@ describe('authentication matrix over every route', () => {
     const targets: [string, string][] = [...adminOperations().map((op): [string, string] => [op.method, fill(op.path)]), ...DASHBOARD_ROUTES];
     expect(targets.length).toBeGreaterThan(40);
     for (const [method, path] of targets) {
-      const dashboard = path.startsWith('/admin/queues');
+      const dashboard = path === '/admin' || path.startsWith('/admin/');
       for (const [label, headers, query] of wrongCredentials()) {
         const answer = await send(hub, method, withQuery(path, query), headers, hasBody(method) ? '{}' : undefined);
         expectRefused(`${method} ${path} with ${label}`, answer, [401]);
