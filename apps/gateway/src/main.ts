@@ -1,18 +1,30 @@
 import { ConfigModule } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadHubConfig } from '@hub/config';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHubApp } from './hub-app.factory';
+import { LocalRedis, LocalRedisError, ensureRedis } from './local-redis.launcher';
 
 const SHUTDOWN_GRACE_MS = 20_000;
 
-/** Starts one hub process: loads .env, validates the environment, then serves. */
+/**
+ * Starts one hub process: loads .env, validates the environment, decides on Redis (REDIS_URL, or the
+ * one on 127.0.0.1:LOCAL_REDIS_PORT, or a redis-server it starts itself), then serves.
+ */
 async function bootstrap(): Promise<void> {
   await ConfigModule.forRoot({ envFilePath: ['.env'], expandVariables: true });
   let config;
+  let localRedis: LocalRedis | undefined;
   try {
+    // A bad variable stops the boot before anything is started.
     config = loadHubConfig(process.env);
+    if (process.env.REDIS_URL === undefined) {
+      // Sets process.env.REDIS_URL to the Redis found or started; the config is then loaded with it.
+      localRedis = await ensureRedis(process.env);
+      config = loadHubConfig(process.env);
+    }
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof LocalRedisError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
@@ -20,14 +32,29 @@ async function bootstrap(): Promise<void> {
   }
   const app = await createHubApp(config);
   const logger = app.get(Logger);
+  if (localRedis) {
+    logger.log(localRedis.describe());
+    localRedis.onUnexpectedExit((reason) => logger.error(`the hub's local redis-server ended (${reason}); requests answer 503 until a Redis answers on ${localRedis?.url}`));
+  }
   if (config.adminTokenGenerated) {
     // Logged once, on purpose: the operator needs it and did not set one.
     logger.warn(`HUB_ADMIN_TOKEN is not set; every process of prefix ${config.prefix} shares this generated one (kept in Redis): ${config.adminToken}`);
   }
+  // Shutdown, before Nest's own hooks run: stop keeping connections alive, so busy keep-alive clients
+  // (a load balancer, a platform sending steadily) move on after their current request and the server
+  // can close; without this, a steady sender kept it open past the grace period. What was acknowledged
+  // is in Redis already; in-flight requests finish.
+  const server = app.getHttpServer() as Server;
+  let draining = false;
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('Connection', 'close');
+  });
   // A graceful shutdown that cannot finish (a BullMQ worker's close() can wait forever for a socket
   // that is gone, taskforcesh/bullmq#4656) must not keep the process alive: exit after a grace period.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    process.prependOnceListener(signal, () => {
+      draining = true;
+      server.closeIdleConnections();
       setTimeout(() => {
         logger.warn(`shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s after ${signal}; exiting`);
         process.exit(1);
