@@ -40,6 +40,7 @@ describe('GET /metrics (Prometheus)', () => {
     expect(value(text!, 'hub_ingress_requests_total{source="whatsapp",outcome="accepted"}')).toBe(2);
     expect(value(text!, 'hub_ingress_requests_total{source="whatsapp",outcome="rejected"}')).toBe(1);
     expect(value(text!, 'hub_events_stored_total{source="whatsapp"}')).toBe(2);
+    expect(value(text!, 'hub_verification_failures_total{source="whatsapp",reason="malformed X-Webhook-Signature: expected sha256=<64 hex digits> or 64 hex digits"}')).toBe(1);
     expect(value(text!, 'hub_delivery_duration_seconds_count')).toBe(2);
     expect(text).toContain('hub_process_');
     expect(text).not.toContain(BRIDGE_SECRET);

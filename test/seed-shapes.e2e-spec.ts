@@ -163,7 +163,7 @@ describe('subscription headers and secrets (issue 12)', () => {
     const body = '{"event":"message.received","timestamp":1,"data":{"id":"x"}}';
     const res = await hub.http().post('/webhooks/whatsapp').set({ 'Content-Type': 'application/json', 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` }).send(body);
     expect(res.status).toBe(401);
-    expect(res.body.message).toBe('invalid X-Hub-Signature-256');
+    expect(res.body.message).toBe('invalid X-Hub-Signature-256 signature');
     expect(JSON.stringify(res.body)).not.toMatch(/WHATSAPP_APP_SECRET|not set/);
   });
 });

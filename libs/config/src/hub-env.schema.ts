@@ -44,6 +44,9 @@ export class HubEnv {
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['pretty', 'json', 'auto'], { message: 'LOG_FORMAT must be "pretty", "json" or "auto"' })
+  LOG_FORMAT?: string;
+
   @Transform(toInt) @IsOptional() @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
   MAX_BODY_BYTES?: number;
 

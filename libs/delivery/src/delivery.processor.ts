@@ -104,6 +104,7 @@ export class DeliveryProcessor extends WorkerHost {
       this.metrics?.deliveryAttempts.inc({ result: 'dead', error_kind: result.errorKind ?? 'other' });
       // The WhatsApp document drops an exhausted delivery "logged as error"; here it is kept as a dead letter too.
       this.logger.error(
+        { deliveryId: data.deliveryId, eventId: data.eventId, subscriptionId: subscription.id },
         `delivery ${data.deliveryId} of ${data.eventType} to subscription ${subscription.id} (${hostOf(subscription.url)}) gave up after ${attemptNumber} attempt(s): ` +
           `${result.error ?? `HTTP ${result.status}`}; kept as a dead letter (redrive it with POST /api/v1/dead-letters/redrive)`,
       );
@@ -146,7 +147,7 @@ export class DeliveryProcessor extends WorkerHost {
     const record = await this.deliveries.get(data.deliveryId);
     if (record && ['succeeded', 'dead', 'cancelled'].includes(record.status)) return { durationMs: 0 };
     await this.deliveries.markDead(data.deliveryId, 'the body to send is no longer stored; redrive the delivery to send it again');
-    this.logger.error(`delivery ${data.deliveryId}: its body is no longer stored; marked dead`);
+    this.logger.error({ deliveryId: data.deliveryId, eventId: data.eventId }, `delivery ${data.deliveryId}: its body is no longer stored; marked dead`);
     return { durationMs: 0 };
   }
 
@@ -170,7 +171,7 @@ export class DeliveryProcessor extends WorkerHost {
       // The repository tells this process's cache at once; other workers hear it on the channel.
       await this.subscriptions.setEnabled(subscriptionId, false, reason);
       this.breaker.forget(subscriptionId);
-      this.logger.warn(`disabled subscription ${subscriptionId}: ${reason}`);
+      this.logger.warn({ subscriptionId }, `disabled subscription ${subscriptionId}: ${reason}`);
     } catch (error) {
       this.logger.warn(`could not disable ${subscriptionId}: ${(error as Error).message}`);
     }

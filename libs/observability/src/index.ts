@@ -1,5 +1,6 @@
 export { HealthModule } from './health.module';
 export { LoggingModule, REDACTED_HEADERS } from './logging.module';
+export { currentRequestId, requestIdOf } from './request-logging';
 export { RedisHealthIndicator } from './redis.health-indicator';
 export { HubMetrics } from './hub-metrics';
 export { MetricsModule } from './metrics.module';

@@ -1,6 +1,9 @@
-import { Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { LoggerModule, PARAMS_PROVIDER_TOKEN, Params } from 'nestjs-pino';
+import pino, { Logger, LoggerOptions } from 'pino';
 import { HubConfig } from '@hub/config';
+import { LogFormat, prettyDestination, resolveLogFormat } from './log-format';
+import { currentRequestId, requestLoggingMiddleware, serializeRequest, serializeResponse } from './request-logging';
 
 /**
  * Headers that carry secrets. Redacted from every log line; bodies are never logged and URLs are
@@ -21,35 +24,60 @@ export const REDACTED_HEADERS = [
   'webhook-signature',
 ];
 
+/** Nest's boot chatter (one line per route and per module), logged at debug rather than info. */
+const FRAMEWORK_DEBUG_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader']);
+const INFO = 30;
+
+/**
+ * The hub's root logger: LOG_LEVEL, LOG_FORMAT (pretty on a terminal, JSON otherwise), redaction,
+ * the request id of the request being served on every line logged while serving it.
+ */
+export function createHubLogger(config: Pick<HubConfig, 'logLevel' | 'role'>, format: LogFormat = resolveLogFormat(process.env.LOG_FORMAT, Boolean(process.stdout.isTTY)), destination?: pino.DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: config.logLevel,
+    base: { service: 'webhook-hub', role: config.role },
+    redact: {
+      paths: [...REDACTED_HEADERS.map((h) => `req.headers["${h}"]`), '*.secret', '*.token', '*.adminToken'],
+      censor: '[redacted]',
+    },
+    serializers: { req: serializeRequest, res: serializeResponse, err: pino.stdSerializers.err },
+    // Runs only for lines that are written (a level that is off costs nothing).
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId === undefined ? {} : { requestId };
+    },
+    hooks: {
+      logMethod(args, method, level) {
+        const first = args[0] as { context?: unknown } | undefined;
+        if (level === INFO && typeof first === 'object' && first !== null && FRAMEWORK_DEBUG_CONTEXTS.has(first.context as string)) {
+          return this.debug(...(args as [object, string]));
+        }
+        return method.apply(this, args);
+      },
+    },
+  };
+  if (destination) return pino(options, destination);
+  return format === 'pretty' ? pino(options, prettyDestination()) : pino(options);
+}
+
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [HubConfig],
-      useFactory: (config: HubConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          base: { service: 'webhook-hub', role: config.role },
-          redact: {
-            paths: [
-              ...REDACTED_HEADERS.map((h) => `req.headers["${h}"]`),
-              '*.secret',
-              '*.token',
-              '*.adminToken',
-            ],
-            censor: '[redacted]',
-          },
-          autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
-          serializers: {
-            req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => ({
-              id: req.id,
-              method: req.method,
-              url: (req.url ?? '').split('?')[0],
-              headers: req.headers,
-            }),
-          },
-        },
+      useFactory: (config: HubConfig): Params => ({
+        // nestjs-pino's Logger (the app logger, and Nest's) writes through the hub's logger; the
+        // request logging is the hub's own (below), so nestjs-pino's pino-http middleware is mounted nowhere.
+        pinoHttp: { logger: createHubLogger(config) },
+        forRoutes: [],
       }),
     }),
   ],
 })
-export class LoggingModule {}
+export class LoggingModule implements NestModule {
+  constructor(@Inject(PARAMS_PROVIDER_TOKEN) private readonly params: Params) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    const { logger } = this.params.pinoHttp as { logger: Logger };
+    consumer.apply(requestLoggingMiddleware(logger)).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}

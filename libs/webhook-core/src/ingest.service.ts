@@ -1,5 +1,5 @@
-import { BadRequestException, Injectable, Optional } from '@nestjs/common';
-import { HubMetrics } from '@hub/observability';
+import { BadRequestException, Injectable, Logger, Optional } from '@nestjs/common';
+import { HubMetrics, requestIdOf } from '@hub/observability';
 import { HubConfig } from '@hub/config';
 import { DomainEvent, EventsRepository, IngressStatsRepository, PendingEvent, SourceRateLimitedError, newEventId } from '@hub/store';
 import { InboundRequest, IngestReply } from './provider-adapter';
@@ -17,6 +17,8 @@ import { WebhookHttpRequest } from './webhook-request';
  */
 @Injectable()
 export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly events: EventsRepository,
@@ -25,10 +27,17 @@ export class IngestService {
     @Optional() private readonly metrics?: HubMetrics,
   ) {}
 
-  /** Counts a refused request (Redis counters for the stats views, Prometheus for scraping). */
-  recordRejected(source: string): void {
+  /**
+   * Counts a refused request (Redis counters for the stats views, Prometheus for scraping) and, told
+   * why, logs it: one warn line with the source, the reason and the request id, never the body.
+   */
+  recordRejected(source: string, refusal?: { reason: string; requestId?: number | string }): void {
     this.stats.recordRejected(source);
     this.metrics?.ingressRequests.inc({ source, outcome: 'rejected' });
+    if (refusal) {
+      const { reason, requestId } = refusal;
+      this.logger.warn({ source, reason, ...(requestId !== undefined ? { requestId } : {}) }, `refused a ${source} request: ${reason}`);
+    }
   }
 
   async ingest(source: string, route: string, req: WebhookHttpRequest): Promise<IngestReply> {
@@ -36,7 +45,8 @@ export class IngestService {
     if (!verification) throw new Error('IngestService.ingest called on a request WebhookAuthGuard did not verify');
     const adapter = this.registry.get(source);
     const rawBody = req.rawBody ?? Buffer.alloc(0);
-    const body = this.parseJson(source, rawBody);
+    const requestId = requestIdOf(req);
+    const body = this.parseJson(source, rawBody, requestId);
     const inbound: InboundRequest = { route, rawBody, headers: req.headers, query: req.query ?? {} };
 
     let normalized;
@@ -44,7 +54,7 @@ export class IngestService {
       normalized = adapter.normalize(body, inbound);
     } catch (error) {
       if (error instanceof PayloadValidationError) {
-        this.recordRejected(source);
+        this.recordRejected(source, { reason: error.message, requestId });
         throw new BadRequestException({ message: error.message, errors: error.errors });
       }
       throw error;
@@ -75,7 +85,7 @@ export class IngestService {
       });
     } catch (error) {
       if (!(error instanceof SourceRateLimitedError)) throw error;
-      this.recordRejected(source);
+      this.recordRejected(source, { reason: `rate limit exceeded; retry after ${error.retryAfterSeconds}s`, requestId });
       throw new TooManyRequestsException(error.retryAfterSeconds, source);
     }
     const accepted = outcomes.filter((o) => o.status === 'accepted').map((o) => o.id);
@@ -94,21 +104,23 @@ export class IngestService {
     return reply;
   }
 
-  private parseJson(source: string, rawBody: Buffer): unknown {
+  private parseJson(source: string, rawBody: Buffer, requestId?: number | string): unknown {
     if (rawBody.length === 0) {
-      this.recordRejected(source);
+      this.recordRejected(source, { reason: 'the request body is empty', requestId });
       throw new InvalidJsonException('the request body is empty');
     }
     let value: unknown;
     try {
       value = JSON.parse(rawBody.toString('utf8'));
     } catch (error) {
-      this.recordRejected(source);
+      // The parser's message quotes the body: the sender reads it, the log does not.
+      this.recordRejected(source, { reason: 'invalid JSON', requestId });
       throw new InvalidJsonException((error as Error).message);
     }
     if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) {
-      this.recordRejected(source);
-      throw new JsonTooDeepException();
+      const tooDeep = new JsonTooDeepException();
+      this.recordRejected(source, { reason: tooDeep.message, requestId });
+      throw tooDeep;
     }
     return value;
   }

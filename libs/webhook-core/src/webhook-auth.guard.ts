@@ -1,14 +1,18 @@
 import {
   CanActivate,
   ExecutionContext,
+  HttpException,
   Injectable,
   Logger,
+  Optional,
   ServiceUnavailableException,
   UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { HubMetrics, requestIdOf } from '@hub/observability';
 import { DeferredBodyError } from './deferred-body-error';
+import { describeHttpException } from './hub-exception.filter';
 import { IngestService } from './ingest.service';
 import { InvalidJsonException } from './error-shapes';
 import { JsonTooDeepException } from './json-depth';
@@ -29,6 +33,7 @@ export class WebhookAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly registry: ProviderRegistry,
     private readonly ingest: IngestService,
+    @Optional() private readonly metrics?: HubMetrics,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -36,7 +41,10 @@ export class WebhookAuthGuard implements CanActivate {
     try {
       return this.check(source, context);
     } catch (error) {
-      this.ingest.recordRejected(source);
+      // One warn line per refusal: a request that does not authenticate was logged below, with the detail.
+      const req = context.switchToHttp().getRequest<unknown>();
+      const reason = error instanceof HttpException ? describeHttpException(error).message : 'could not read the request';
+      this.ingest.recordRejected(source, error instanceof UnauthorizedException ? undefined : { reason, requestId: requestIdOf(req) });
       throw error;
     }
   }
@@ -70,7 +78,9 @@ export class WebhookAuthGuard implements CanActivate {
     }
     if (!verification.ok) {
       // The sender reads the reason; the operator also reads what only the configuration explains.
-      this.logger.warn(`refused a ${source} request: ${verification.reason}${verification.detail ? ` (${verification.detail})` : ''}`);
+      const { reason, detail } = verification;
+      this.metrics?.verificationFailures.inc({ source, reason });
+      this.logger.warn({ source, reason, ...(detail ? { detail } : {}), requestId: requestIdOf(req) }, `refused a ${source} request: ${reason}${detail ? ` (${detail})` : ''}`);
       throw new UnauthorizedException(verification.reason);
     }
     req.hubVerification = verification;
