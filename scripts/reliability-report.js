@@ -38,6 +38,21 @@ const lines = [
   `Commit ${commit}, node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}.`,
   '',
 ];
+const total = (key) => sections.reduce((sum, s) => sum + (s.summary?.[key] ?? 0), 0);
+const recovery = sections.flatMap((s) => s.summary?.recovery ?? []);
+lines.push(
+  '## Summary',
+  '',
+  '| | |',
+  '|---|---|',
+  `| events acknowledged under load and faults | ${total('eventsUnderLoad')} |`,
+  `| faults survived (SIGKILLs, a Redis restart, SIGTERM under load) | ${total('faultsSurvived')} |`,
+  `| bad inputs tried (fuzzed, forged, flooded, SSRF spellings) | ${total('badInputs')} |`,
+  `| events lost | ${total('eventsLost')} |`,
+  `| 5xx answers | ${total('serverErrors')} |`,
+  ...recovery.map((r) => `| recovery | ${escape(r)} |`),
+  '',
+);
 for (const s of sections) {
   lines.push(`## ${s.title}${sections.filter((o) => o.title === s.title).length > 1 ? ` (${s.adapter})` : ''}`, '', s.method, '', '| | |', '|---|---|');
   for (const [label, value] of s.figures) lines.push(`| ${escape(label)} | ${escape(value)} |`);

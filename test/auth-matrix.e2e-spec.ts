@@ -584,6 +584,7 @@ describe('authentication matrix over every route', () => {
     recordReliability('auth-matrix', {
       title: 'Authentication matrix',
       order: 30,
+      summary: { badInputs: tries, serverErrors: fiveHundreds },
       method:
         'Every operation in GET /docs/json (plus Bull Board and /docs) sent no, wrong, one-character-altered, truncated, misplaced (Basic, Token, query, cookie), empty and 10 KB credentials; ingress routes each provider\'s forged, cross-provider, stale and altered signatures and tokens, comparing XLEN of the event stream before and after every request.',
       figures: [

@@ -338,6 +338,7 @@ describe('SSRF matrix: loopback spellings never reach the sink (ALLOW_PRIVATE_TA
     recordReliability('ssrf-matrix', {
       title: 'SSRF matrix',
       order: 40,
+      summary: { badInputs: tries, serverErrors: fiveHundreds + hub.serverErrors.length },
       method: `Loopback spellings of one sink port (listening on ${listening.map((l) => l.slice(0, l.lastIndexOf(':'))).join(', ')}) registered through the API (or stored directly when it refused them) with ALLOW_PRIVATE_TARGETS=false and no allow-list, then tried by POST /test, an ingested event's fan-out, an event replay and a dead-letter redrive; a second hub with the guard off shows the same URLs do reach the sink.`,
       figures: [
         ['loopback spellings tried', matrix.length],

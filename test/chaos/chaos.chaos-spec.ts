@@ -215,6 +215,7 @@ describe('chaos: crashes, a Redis restart and a flaky receiver under steady load
     recordReliability('chaos', {
       title: 'Chaos run: crashes, a Redis restart and a flaky receiver',
       order: 10,
+      summary: { eventsUnderLoad: acked.length, faultsSurvived: faults.length, eventsLost: missing.length, recovery: faults.map((f) => `${f.fault}: ${ms(f)}`) },
       method:
         `${sent.length} signed WhatsApp events at ${RATE_PER_SECOND}/s to a gateway process, a worker process, a redis-server with ` +
         `appendfsync always; the receiver fails ${Math.round((100 * failedFirstAttempts) / Math.max(1, firstAttempts))} % of first attempts ` +

@@ -78,6 +78,7 @@ describe('flood: unsigned junk from one address while signed deliveries go on', 
     recordReliability('flood', {
       title: 'Unsigned flood beside a real sender',
       order: 25,
+      summary: { badInputs: junkTotal, eventsUnderLoad: signed.filter((s) => s === 202).length, eventsLost: signed.length - stored },
       method: `${FLOOD_SECONDS} s of unsigned POSTs from 127.0.0.2 over 32 connections, as fast as the gateway answers, while 127.0.0.1 sends ${SIGNED_PER_SECOND} signed events a second (RATE_LIMIT_PER_SOURCE 600 per minute).`,
       figures: [
         ['unsigned requests in the flood', junkTotal],

@@ -268,6 +268,7 @@ describe('fuzz: generated requests over every inbound route, the ops API and MCP
     recordReliability('fuzz', {
       title: 'Fuzzing: generated requests',
       order: 20,
+      summary: { badInputs: counts.requests, serverErrors: fiveHundreds.length },
       method:
         `${counts.requests} requests (seed ${SEED}) against one hub process (gateway and worker): ingress bodies mutated from every provider's recorded ` +
         'deliveries and signed for their mutated bytes (85 %), byte-damaged bodies, odd content types, the ops API with mutated bodies and odd query values, ' +

@@ -97,6 +97,7 @@ describe('graceful shutdown under load', () => {
     recordReliability('graceful-shutdown', {
       title: 'SIGTERM under load',
       order: 15,
+      summary: { eventsUnderLoad: acked.size, faultsSurvived: 1, eventsLost: missing.length, recovery: [`SIGTERM under load: exit ${stoppedInMs} ms`] },
       method: `${EVENTS} signed events at ${RATE_PER_SECOND}/s to one hub process (gateway and worker, as npm start runs it); SIGTERM at 40 % of the load, started again once it exited; senders resend what was refused or unanswered.`,
       figures: [
         ['events acknowledged with 2xx', acked.size],

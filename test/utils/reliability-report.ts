@@ -13,6 +13,8 @@ export interface ReliabilitySection {
   method: string;
   /** Label → figure, shown as a two-column table. */
   figures: [string, string | number][];
+  /** What goes into the summary table at the top (summed over suites and adapters). */
+  summary: { eventsUnderLoad?: number; faultsSurvived?: number; badInputs?: number; eventsLost?: number; serverErrors?: number; recovery?: string[] };
 }
 
 /**
