@@ -20,6 +20,8 @@ module.exports = {
     { ...common, displayName: 'e2e-fastify', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], setupFiles: ['<rootDir>/test/setup/fastify-adapter.ts'] },
     // npm run test:chaos (crashes, restarts, fuzzing against hub processes; CI runs it after npm test).
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.chaos-spec.ts'] },
+    // npm run test:cluster (the hub on a three-master Redis Cluster the suite starts; CI runs it).
+    { ...common, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.cluster-spec.ts'] },
   ],
   // Global, not per project: jest ignores testTimeout inside a project entry.
   testTimeout: 30000,

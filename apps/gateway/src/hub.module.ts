@@ -6,7 +6,7 @@ import { HubConfig, HubConfigModule } from '@hub/config';
 import { DeliveryBacklogHealthIndicator, DeliveryModule, DeliveryQueueHealthIndicator } from '@hub/delivery';
 import { HealthModule, LoggingModule, MetricsModule } from '@hub/observability';
 import { ProvidersModule } from '@hub/providers';
-import { RedisKeys, StoreModule } from '@hub/store';
+import { QueueConnection, RedisKeys, StoreModule } from '@hub/store';
 import { WebhookCoreModule } from '@hub/webhook-core';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { GatewayModule } from './gateway.module';
@@ -35,9 +35,9 @@ function flatten(errors: ValidationError[], parent = ''): { field: string; messa
 /** BullMQ's root connection and queue prefix, shared by the hub process and the stdio MCP server. */
 export function bullRootModule(): DynamicModule {
   return BullModule.forRootAsync({
-    inject: [HubConfig, RedisKeys],
-    useFactory: (hub: HubConfig, keys: RedisKeys) => ({
-      connection: { url: hub.redisUrl, connectionName: `${hub.prefix}:queue` },
+    inject: [RedisKeys, QueueConnection],
+    useFactory: (keys: RedisKeys, connection: QueueConnection) => ({
+      connection: connection.options(),
       prefix: keys.queuePrefix(),
     }),
   });

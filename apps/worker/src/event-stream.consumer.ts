@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { HubMetrics } from '@hub/observability';
-import { REDIS_CLIENT, RedisKeys, STREAM_EVENT_HANDLERS, StreamEntry, StreamEventHandler, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
+import { REDIS_CLIENT, RedisKeys, STREAM_EVENT_HANDLERS, duplicateClient, StreamEntry, StreamEventHandler, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
 
 export const FANOUT_GROUP = 'fanout';
 
@@ -56,7 +56,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     this.handlers = this.resolveHandlers();
     this.logger.debug(`stream handlers: ${this.handlers.map((h) => h.name).join(', ')}`);
     // A blocking XREADGROUP needs its own connection, one that waits out Redis restarts.
-    this.blocking = this.redis.duplicate({
+    this.blocking = duplicateClient(this.redis, {
       connectionName: `${this.config.prefix}:stream-consumer`,
       maxRetriesPerRequest: null,
       enableOfflineQueue: true,

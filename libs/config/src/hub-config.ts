@@ -102,10 +102,20 @@ export interface DigitalSambaApiConfig {
  * The validated, typed configuration of one hub process. Built once at boot by `loadHubConfig`
  * and injected by this class token, so nothing else reads `process.env`.
  */
+export interface RedisConnectionConfig {
+  url: string;
+  clusterNodes?: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
 export class HubConfig {
   port!: number;
   host!: string;
   redisUrl!: string;
+  /** One Redis, or a Redis Cluster when `clusterNodes` is set (every connection of the hub follows it). */
+  redis!: RedisConnectionConfig;
   /** Prefix of every Redis key and queue. */
   prefix!: string;
   role!: HubRole;

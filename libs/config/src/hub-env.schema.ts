@@ -24,6 +24,20 @@ export class HubEnv {
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
+  /** Redis Cluster seed nodes, `host:port,host:port`; unset means one Redis at REDIS_URL. */
+  @Transform(emptyToUndefined) @IsOptional() @Matches(/^\s*[A-Za-z0-9.\-\[\]:]+:\d{1,5}\s*(,\s*[A-Za-z0-9.\-\[\]:]+:\d{1,5}\s*)*$/, {
+    message: 'must be comma-separated host:port seed nodes, e.g. 10.0.0.1:6379,10.0.0.2:6379',
+  })
+  REDIS_CLUSTER_NODES?: string;
+
+  /** Password for Redis (or every cluster node) when REDIS_URL carries none. */
+  @Transform(emptyToUndefined) @IsOptional() @IsString()
+  REDIS_PASSWORD?: string;
+
+  /** TLS to Redis (rediss:// in REDIS_URL does the same for a single Redis). */
+  @Transform(toBool) @IsOptional() @IsBoolean()
+  REDIS_TLS?: boolean;
+
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, {
     message: 'must be 1-64 characters of letters, digits, _ . : -',
   })
@@ -219,6 +233,7 @@ export class HubEnv {
 /** Variables whose values are secrets: never echoed in an error message or a log line. */
 export const SECRET_VARIABLES = new Set([
   'HUB_ADMIN_TOKEN',
+  'REDIS_PASSWORD',
   'WHATSAPP_APP_SECRET',
   'WHATSAPP_WEBHOOK_SECRET',
   'WHATSAPP_VERIFY_TOKEN',

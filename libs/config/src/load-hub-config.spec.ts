@@ -73,6 +73,20 @@ describe('loadHubConfig', () => {
   });
 });
 
+describe('Redis connection', () => {
+  it('is one Redis at REDIS_URL by default, with its credentials and TLS', () => {
+    expect(loadHubConfig({ REDIS_URL: 'rediss://ops:s%40cret@redis.internal:6380' }).redis).toEqual({
+      url: 'rediss://ops:s%40cret@redis.internal:6380', username: 'ops', password: 's@cret', tls: true,
+    });
+  });
+
+  it('is a cluster with REDIS_CLUSTER_NODES seeds, REDIS_PASSWORD and REDIS_TLS', () => {
+    const config = loadHubConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001,[::1]:7002', REDIS_PASSWORD: 'pw', REDIS_TLS: 'true' });
+    expect(config.redis).toMatchObject({ clusterNodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }, { host: '::1', port: 7002 }], password: 'pw', tls: true });
+    expect(() => loadHubConfig({ REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000' })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+});
+
 describe('.env.example', () => {
   it('documents every variable the hub reads', () => {
     const example = readFileSync(join(__dirname, '../../../.env.example'), 'utf8');

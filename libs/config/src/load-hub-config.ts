@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
-import { HttpAdapterName, HubConfig, HubRole, MakeComAuthMode } from './hub-config';
+import { HttpAdapterName, HubConfig, HubRole, MakeComAuthMode, RedisConnectionConfig } from './hub-config';
 import { HubEnv, SECRET_VARIABLES } from './hub-env.schema';
 
 export type EnvSource = Record<string, string | undefined>;
@@ -63,6 +63,7 @@ export function loadHubConfig(source: EnvSource): HubConfig {
     port: env.PORT ?? 3000,
     host,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redis: redisConnection(env.REDIS_URL ?? 'redis://127.0.0.1:6379', env.REDIS_CLUSTER_NODES, env.REDIS_PASSWORD, env.REDIS_TLS),
     prefix: env.HUB_PREFIX ?? 'hub',
     role: (env.HUB_ROLE ?? 'all') as HubRole,
     adminToken,
@@ -147,6 +148,31 @@ export function loadHubConfig(source: EnvSource): HubConfig {
 export function knownVariables(): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(HubEnv, '', true, false);
   return [...new Set(metadata.map((m) => m.propertyName))];
+}
+
+/**
+ * How to reach Redis: one server (REDIS_URL) or a cluster (REDIS_CLUSTER_NODES seeds). Credentials
+ * come from REDIS_URL or REDIS_PASSWORD, TLS from rediss:// or REDIS_TLS, for either.
+ */
+function redisConnection(url: string, clusterNodes: string | undefined, password: string | undefined, tls: boolean | undefined): RedisConnectionConfig {
+  const parsed = new URL(url);
+  const fromUrl = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const username = parsed.username ? decodeURIComponent(parsed.username) : undefined;
+  const nodes = clusterNodes
+    ?.split(',')
+    .map((node) => node.trim())
+    .filter(Boolean)
+    .map((node) => {
+      const at = node.lastIndexOf(':');
+      return { host: node.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(node.slice(at + 1)) };
+    });
+  return {
+    url,
+    ...(nodes?.length ? { clusterNodes: nodes } : {}),
+    ...(password ?? fromUrl ? { password: password ?? fromUrl } : {}),
+    ...(username ? { username } : {}),
+    tls: tls ?? parsed.protocol === 'rediss:',
+  };
 }
 
 function pickKnown(source: EnvSource): Record<string, string> {

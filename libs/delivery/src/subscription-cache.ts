@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { DomainEvent, REDIS_CLIENT, RedisKeys, TypeMatcher, compileTypeGlob } from '@hub/store';
+import { DomainEvent, REDIS_CLIENT, RedisKeys, TypeMatcher, compileTypeGlob, duplicateClient } from '@hub/store';
 import { matchesFilter } from './payload-filter';
 import { Subscription } from './subscription';
 import { SubscriptionsRepository } from './subscriptions.repository';
@@ -40,7 +40,7 @@ export class SubscriptionCache implements OnModuleInit, OnApplicationShutdown {
     // A change made in this process applies before its API call answers, so an event ingested right
     // after a subscription is created is matched against it; other processes learn it from the channel.
     this.repository.onChange(({ subscription, deleted }) => (deleted ? this.entries.delete(subscription.id) : this.put(subscription)));
-    this.subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}:subscription-cache`, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber = duplicateClient(this.redis, { connectionName: `${this.keys.prefix}:subscription-cache`, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, id: string) => void this.refresh(id));
     // After a reconnect messages may have been lost: reload everything.

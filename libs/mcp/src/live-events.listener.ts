@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { HubMetrics } from '@hub/observability';
 import type Redis from 'ioredis';
-import { DomainEvent, REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { DomainEvent, REDIS_CLIENT, RedisKeys, duplicateClient } from '@hub/store';
 import { McpSession } from './mcp-session';
 import { McpSessionRegistry } from './mcp-session.registry';
 import { McpNotification, McpToolsets } from './mcp-toolset';
@@ -36,7 +36,7 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
     this.metrics?.stateGauge('hub_mcp_sessions', 'MCP sessions open on this gateway (Streamable HTTP and stdio).', [], async () => [
       [{}, this.sessions.all().length + this.extraSessions.size],
     ]);
-    this.subscriber = this.redis.duplicate({ connectionName: `${this.keys.prefix}:mcp-live`, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber = duplicateClient(this.redis, { connectionName: `${this.keys.prefix}:mcp-live`, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
     // Not awaited: with Redis down the gateway still boots (and answers 503); ioredis subscribes once connected.

@@ -1,19 +1,63 @@
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import type { RedisConnectionConfig } from '@hub/config';
 
 /**
  * A command connection that fails fast when Redis is gone: no offline queue, so while ioredis
- * reconnects a request gets its 503 at once instead of hanging.
+ * reconnects a request gets its 503 at once instead of hanging. With `clusterNodes` it is an ioredis
+ * Cluster with the same options: every caller keeps using it as a Redis (the commands the hub sends
+ * are the same; keys that travel together share a hash tag, so each script and MULTI stays on one
+ * slot). `overrides` apply to each node's connection.
  */
-export function createRedisClient(url: string, connectionName: string, overrides: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createRedisClient(connection: RedisConnectionConfig | string, connectionName: string, overrides: RedisOptions = {}): Redis {
+  const config: RedisConnectionConfig = typeof connection === 'string' ? { url: connection, tls: connection.startsWith('rediss:') } : connection;
+  const options: RedisOptions = {
     connectionName,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     commandTimeout: 5_000,
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    ...(config.username ? { username: config.username } : {}),
+    ...(config.password ? { password: config.password } : {}),
+    ...(config.tls ? { tls: {} } : {}),
     ...overrides,
+  };
+  if (!config.clusterNodes?.length) return new Redis(config.url, options);
+  const { enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+  const cluster = new Cluster(config.clusterNodes, clusterOptions(nodeOptions, enableOfflineQueue ?? false, retryStrategy));
+  // The hub types its connection as Redis; a Cluster answers the same commands (see above).
+  return cluster as unknown as Redis;
+}
+
+function clusterOptions(redisOptions: RedisOptions, enableOfflineQueue: boolean, retryStrategy: RedisOptions['retryStrategy']): ClusterOptions {
+  return {
+    redisOptions,
+    enableOfflineQueue,
+    scaleReads: 'master',
+    clusterRetryStrategy: (times) => (retryStrategy ? retryStrategy(times) : Math.min(times * 200, 2_000)),
+    // Resharding and failover answer MOVED/ASK/TRYAGAIN/CLUSTERDOWN for a moment: follow and retry.
+    maxRedirections: 16,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+  };
+}
+
+/** True when the connection is a Redis Cluster client. */
+export function isClusterClient(client: Redis): boolean {
+  return (client as unknown) instanceof Cluster;
+}
+
+/** A second connection like `client` (blocking reads, pub/sub), with `overrides`, for one Redis or a cluster alike. */
+export function duplicateClient(client: Redis, overrides: RedisOptions): Redis {
+  if (!isClusterClient(client)) return client.duplicate(overrides);
+  const cluster = client as unknown as Cluster;
+  const { enableOfflineQueue, ...nodeOverrides } = overrides;
+  const duplicate = cluster.duplicate([], {
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    redisOptions: { ...cluster.options.redisOptions, ...nodeOverrides },
   });
+  return duplicate as unknown as Redis;
 }
 
 /**

@@ -7,6 +7,7 @@ import { IngressStatsRepository } from './ingress-stats.repository';
 import { createRedisClient, waitUntilReady } from './redis-client';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisKeys } from './redis-keys';
+import { QueueConnection } from './queue-connection';
 import { SharedAdminToken } from './shared-admin-token';
 
 /** Redis connection, key names and repositories, shared by gateway and worker. */
@@ -17,7 +18,7 @@ import { SharedAdminToken } from './shared-admin-token';
       provide: REDIS_CLIENT,
       inject: [HubConfig],
       useFactory: (config: HubConfig) => {
-        const client = createRedisClient(config.redisUrl, `${config.prefix}:commands`);
+        const client = createRedisClient(config.redis, `${config.prefix}:commands`);
         const logger = new Logger('Redis');
         let lastReported = 0;
         // Without a listener ioredis prints every reconnect failure; report at most every 10 s.
@@ -35,8 +36,9 @@ import { SharedAdminToken } from './shared-admin-token';
     IngressStatsRepository,
     SharedAdminToken,
     DeadEventsRepository,
+    QueueConnection,
   ],
-  exports: [REDIS_CLIENT, RedisKeys, EventsRepository, IngressStatsRepository, DeadEventsRepository],
+  exports: [REDIS_CLIENT, RedisKeys, EventsRepository, IngressStatsRepository, DeadEventsRepository, QueueConnection],
 })
 export class StoreModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
