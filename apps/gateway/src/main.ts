@@ -36,10 +36,6 @@ async function bootstrap(): Promise<void> {
     logger.log(localRedis.describe());
     localRedis.onUnexpectedExit((reason) => logger.error(`the hub's local redis-server ended (${reason}); requests answer 503 until a Redis answers on ${localRedis?.url}`));
   }
-  if (config.adminTokenGenerated) {
-    // Logged once, on purpose: the operator needs it and did not set one.
-    logger.warn(`HUB_ADMIN_TOKEN is not set; every process of prefix ${config.prefix} shares this generated one (kept in Redis): ${config.adminToken}`);
-  }
   // Shutdown, before Nest's own hooks run: stop keeping connections alive, so busy keep-alive clients
   // (a load balancer, a platform sending steadily) move on after their current request and the server
   // can close; without this, a steady sender kept it open past the grace period. What was acknowledged
@@ -63,6 +59,12 @@ async function bootstrap(): Promise<void> {
   }
   await app.listen(config.port, config.host);
   logger.log(`webhook hub (${config.role}) listening on http://${config.host}:${config.port}, Redis ${redact(config.redisUrl)}, prefix ${config.prefix}`);
+  if (config.runsGateway) logger.log(`console ${config.publicUrl}/admin (any user name, the admin token as password), API docs ${config.publicUrl}/docs`);
+  if (config.adminTokenGenerated) {
+    // Logged once, on purpose: the operator needs it and did not set one. After listen, so it is the
+    // token the prefix shares (a later start adopts the first one stored in Redis), not this process's draft.
+    logger.warn(`HUB_ADMIN_TOKEN is not set; every process of prefix ${config.prefix} shares this generated one (kept in Redis): ${config.adminToken}`);
+  }
 }
 
 function redact(url: string): string {

@@ -159,6 +159,6 @@ describe('request logging', () => {
       end(200);
     }
     expect(lines.map((l) => (l.req as { url: string }).url)).toEqual(['/healthz']);
-    expect([accessLevel(200, true), accessLevel(304, true), accessLevel(404, true), accessLevel(500, true), accessLevel(0, false)]).toEqual(['debug', 'debug', 'info', 'error', 'debug']);
+    expect([accessLevel(200, true), accessLevel(304, true), accessLevel(404, true), accessLevel(500, true), accessLevel(503, true), accessLevel(0, false)]).toEqual(['debug', 'debug', 'info', 'error', 'warn', 'debug']);
   });
 });

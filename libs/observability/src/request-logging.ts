@@ -26,11 +26,13 @@ export function requestIdOf(req: unknown): RequestId | undefined {
 const QUIET_PATHS = /^\/(health|metrics)(?:[/?]|$)/;
 
 /**
- * What one finished request is worth: an answer that went well is debug, a refusal (4xx) info, a
- * failure (5xx) error; a request the client gave up on is debug.
+ * What one finished request is worth: an answer that went well is debug, a refusal (4xx) info, a 503
+ * warn, another failure (5xx) error; a request the client gave up on is debug.
  */
 export function accessLevel(statusCode: number, finished: boolean): Level {
   if (!finished) return 'debug';
+  // 503 is the hub saying "not now" (a provider without its secret, Redis away): the reason has its own line.
+  if (statusCode === 503) return 'warn';
   if (statusCode >= 500) return 'error';
   if (statusCode >= 400) return 'info';
   return 'debug';

@@ -27,8 +27,6 @@ const SECURITY_HEADERS: [string, string][] = [
 @Controller('admin')
 @UseGuards(AdminConsoleGuard)
 export class AdminConsoleController {
-  private readonly csrf: string;
-
   constructor(
     private readonly console: AdminConsoleService,
     private readonly subscriptions: SubscriptionsService,
@@ -36,9 +34,12 @@ export class AdminConsoleController {
     private readonly tester: TestDeliveryService,
     private readonly deadLetters: DeadLettersService,
     private readonly approvals: ApprovalsService,
-    config: HubConfig,
-  ) {
-    this.csrf = consoleCsrfToken(config.adminToken);
+    private readonly config: HubConfig,
+  ) {}
+
+  /** Read per request: a generated admin token can be replaced by the one the prefix shares (SharedAdminToken). */
+  private get csrf(): string {
+    return consoleCsrfToken(this.config.adminToken);
   }
 
   @Get()
