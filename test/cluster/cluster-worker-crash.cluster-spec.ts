@@ -38,7 +38,7 @@ describe('a worker SIGKILLed on a Redis Cluster', () => {
     const env = (role: string, extra: Record<string, string>) => ({
       HUB_ROLE: role, HUB_PREFIX: prefix, REDIS_CLUSTER_NODES: cluster.seeds, REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}`,
       HUB_ADMIN_TOKEN: ADMIN_TOKEN, HOST: '127.0.0.1', LOG_LEVEL: 'warn', WHATSAPP_WEBHOOK_SECRET: SECRET,
-      ALLOW_PRIVATE_TARGETS: 'true', DELIVERY_LOCK_MS: '2000', ...extra,
+      ALLOW_PRIVATE_TARGETS: 'true', DELIVERY_LOCK_MS: '2000', EVENT_PARTITIONS: '8', ...extra,
     });
     const ports = [await freePort(), await freePort()];
     for (const [i, port] of ports.entries()) processes.push(await new HubProcess(env('gateway', { PORT: String(port) }), join(RELIABILITY_DIR, 'cluster-logs', `gateway-${i}.log`)).start());

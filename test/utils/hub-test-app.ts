@@ -62,6 +62,8 @@ export async function startHub(suite: string, overrides: Record<string, string> 
     close: async () => {
       await app.close();
       await deleteKeys(redis, `{${config.prefix}}:*`).catch(() => undefined);
+      // Partitioned keys (EVENT_PARTITIONS > 1) carry the tag {<prefix>:p<n>}.
+      if (config.eventPartitions > 1) await deleteKeys(redis, `{${config.prefix}:p*}:*`).catch(() => undefined);
       redis.disconnect();
     },
   };

@@ -12,6 +12,18 @@ const HEARTBEAT_TTL_MS = 10_000;
 
 type StreamReply = [string, [string, string[]][]][] | null;
 
+/** One partition of the event stream, as this consumer reads it. */
+interface Partition {
+  index: number;
+  stream: string;
+  dead: string;
+  blocking?: Redis;
+  lastClaimAt: number;
+  lastTrimAt: number;
+  /** Entries over its share of EVENT_STREAM_MAXLEN at the last trim. */
+  overCap: number;
+}
+
 export interface ConsumerStats {
   processed: number;
   reclaimed: number;
@@ -31,11 +43,9 @@ export interface ConsumerStats {
 @Injectable()
 export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(EventStreamConsumer.name);
-  private blocking?: Redis;
+  private partitions: Partition[] = [];
   private running = false;
   private loop?: Promise<void>;
-  private lastClaimAt = 0;
-  private lastTrimAt = 0;
   private handlers: StreamEventHandler[] = [];
   private heartbeat?: NodeJS.Timeout;
   readonly stats: ConsumerStats = { processed: 0, reclaimed: 0, takenOver: 0, deadLettered: 0, failedBatches: 0 };
@@ -55,25 +65,34 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
   onApplicationBootstrap(): void {
     this.handlers = this.resolveHandlers();
     this.logger.debug(`stream handlers: ${this.handlers.map((h) => h.name).join(', ')}`);
-    // A blocking XREADGROUP needs its own connection, one that waits out Redis restarts.
-    this.blocking = duplicateClient(this.redis, {
-      connectionName: `${this.config.prefix}:stream-consumer`,
-      maxRetriesPerRequest: null,
-      enableOfflineQueue: true,
-      commandTimeout: undefined,
-    });
-    this.blocking.on('error', () => undefined);
+    this.partitions = this.keys.partitionIds.map((index) => ({
+      index,
+      stream: this.keys.eventStream(index),
+      dead: this.keys.deadEventStream(index),
+      // A blocking XREADGROUP needs its own connection, one that waits out Redis restarts (one per
+      // partition: on a cluster each partition's stream may live on another node).
+      blocking: duplicateClient(this.redis, {
+        connectionName: `${this.config.prefix}:stream-consumer`,
+        maxRetriesPerRequest: null,
+        enableOfflineQueue: true,
+        commandTimeout: undefined,
+      }),
+      lastClaimAt: 0,
+      lastTrimAt: 0,
+      overCap: 0,
+    }));
+    for (const part of this.partitions) part.blocking!.on('error', () => undefined);
     this.beat();
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_EVERY_MS);
     this.heartbeat.unref();
     this.running = true;
-    this.loop = this.run();
+    this.loop = Promise.all(this.partitions.map((part) => this.run(part))).then(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     clearInterval(this.heartbeat);
-    this.blocking?.disconnect();
+    for (const part of this.partitions) part.blocking?.disconnect();
     await this.loop;
     // A clean exit hands over at once: what this consumer still holds is taken over by the next sweep.
     await this.redis.del(this.keys.consumerHeartbeat(this.consumerName)).catch(() => undefined);
@@ -84,64 +103,65 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       .catch(() => undefined); // Redis down: nobody can take over meanwhile either.
   }
 
-  private async run(): Promise<void> {
+  /** One partition's loop: every worker reads every partition. */
+  private async run(part: Partition): Promise<void> {
     let started = false;
     while (this.running) {
       try {
         if (!started) {
-          await this.ensureGroup();
+          await this.ensureGroup(part);
           // Entries this consumer name left pending before a restart; later retries wait for the idle time.
-          await this.processPending();
+          await this.processPending(part);
           started = true;
         }
-        if (Date.now() - this.lastClaimAt >= Math.min(this.config.stream.claimIdleMs, HEARTBEAT_EVERY_MS)) {
-          this.lastClaimAt = Date.now();
-          await this.takeOverDeadConsumers();
-          await this.reclaimStale();
+        if (Date.now() - part.lastClaimAt >= Math.min(this.config.stream.claimIdleMs, HEARTBEAT_EVERY_MS)) {
+          part.lastClaimAt = Date.now();
+          await this.takeOverDeadConsumers(part);
+          await this.reclaimStale(part);
         }
-        if (Date.now() - this.lastTrimAt >= 5_000) await this.trimBehindGroups();
-        await this.readNew();
+        if (Date.now() - part.lastTrimAt >= 5_000) await this.trimBehindGroups(part);
+        await this.readNew(part);
       } catch (error) {
         if (!this.running) break;
         this.stats.failedBatches++;
-        this.logger.warn(`stream consumer: ${(error as Error).message}; retrying in 1 s`);
+        this.logger.warn(`stream consumer${this.partitions.length > 1 ? ` (partition ${part.index})` : ''}: ${(error as Error).message}; retrying in 1 s`);
         await sleep(1_000);
       }
     }
   }
 
   /** Creates the group at the start of the stream, so events stored before any worker ran are processed. */
-  private async ensureGroup(): Promise<void> {
+  private async ensureGroup(part: Partition): Promise<void> {
     try {
-      await this.redis.xgroup('CREATE', this.keys.eventStream(), FANOUT_GROUP, '0', 'MKSTREAM');
+      await this.redis.xgroup('CREATE', part.stream, FANOUT_GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!/BUSYGROUP/.test((error as Error).message)) throw error;
     }
   }
 
-  private async readNew(): Promise<void> {
-    const reply = (await this.blocking!.xreadgroup(
+  private async readNew(part: Partition): Promise<void> {
+    const reply = (await part.blocking!.xreadgroup(
       'GROUP', FANOUT_GROUP, this.consumerName,
       'COUNT', this.config.stream.batchSize,
       'BLOCK', 1_000,
-      'STREAMS', this.keys.eventStream(), '>',
+      'STREAMS', part.stream, '>',
     )) as StreamReply;
     const rows = reply?.[0]?.[1] ?? [];
-    if (rows.length > 0) await this.processRows(rows);
+    if (rows.length > 0) await this.processRows(part, rows);
   }
 
-  private async processPending(): Promise<void> {
+  private async processPending(part: Partition): Promise<void> {
     let after = '0';
     for (;;) {
       const reply = (await this.redis.xreadgroup(
         'GROUP', FANOUT_GROUP, this.consumerName,
         'COUNT', this.config.stream.batchSize,
-        'STREAMS', this.keys.eventStream(), after,
+        'STREAMS', part.stream, after,
       )) as StreamReply;
       const rows = reply?.[0]?.[1] ?? [];
       if (rows.length === 0) return;
       after = rows[rows.length - 1][0];
-      await this.processRows(rows.filter(([, fields]) => fields !== null));
+      await this.processRows(part, rows.filter(([, fields]) => fields !== null));
     }
   }
 
@@ -150,8 +170,8 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
    * An entry is claimed only when it has been idle for the heartbeat's lifetime, so a consumer that
    * merely stalled briefly keeps what it is working on.
    */
-  private async takeOverDeadConsumers(): Promise<void> {
-    const stream = this.keys.eventStream();
+  private async takeOverDeadConsumers(part: Partition): Promise<void> {
+    const stream = part.stream;
     const consumers = (await this.redis.xinfo('CONSUMERS', stream, FANOUT_GROUP)) as (string | number)[][];
     for (const consumer of consumers) {
       const info: Record<string, string | number> = {};
@@ -178,26 +198,26 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
         this.stats.takenOver += live.length;
         this.metrics?.streamEntries.inc({ action: 'taken_over' }, live.length);
         this.logger.warn(`took over ${live.length} entries from consumer ${name}, whose heartbeat stopped`);
-        await this.processRows(live);
+        await this.processRows(part, live);
         if (pending.length < this.config.stream.batchSize) break;
       }
     }
   }
 
-  private async reclaimStale(): Promise<void> {
+  private async reclaimStale(part: Partition): Promise<void> {
     let cursor = '0-0';
     do {
       const [next, rows, deleted] = (await this.redis.xautoclaim(
-        this.keys.eventStream(), FANOUT_GROUP, this.consumerName,
+        part.stream, FANOUT_GROUP, this.consumerName,
         this.config.stream.claimIdleMs, cursor, 'COUNT', this.config.stream.batchSize,
       )) as [string, [string, string[]][], string[]];
-      if (deleted?.length) await this.redis.xack(this.keys.eventStream(), FANOUT_GROUP, ...deleted);
+      if (deleted?.length) await this.redis.xack(part.stream, FANOUT_GROUP, ...deleted);
       const live = rows.filter(([, fields]) => fields !== null);
       if (live.length > 0) {
         this.stats.reclaimed += live.length;
         this.metrics?.streamEntries.inc({ action: 'reclaimed' }, live.length);
         this.logger.log(`reclaimed ${live.length} entries idle for over ${this.config.stream.claimIdleMs} ms`);
-        await this.processRows(live);
+        await this.processRows(part, live);
       }
       cursor = next;
     } while (cursor !== '0-0' && this.running);
@@ -208,9 +228,9 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
    * down to EVENT_STREAM_MAXLEN when it is longer. An entry a group still needs (pending, or not yet
    * read) is never dropped; when that keeps the stream over its cap, a warning says how far behind.
    */
-  private async trimBehindGroups(): Promise<void> {
-    this.lastTrimAt = Date.now();
-    const stream = this.keys.eventStream();
+  private async trimBehindGroups(part: Partition): Promise<void> {
+    part.lastTrimAt = Date.now();
+    const stream = part.stream;
     const groups = (await this.redis.xinfo('GROUPS', stream)) as (string | number | null)[][];
     let needed: string | undefined;
     for (const group of groups) {
@@ -223,18 +243,22 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     }
     if (needed === undefined || needed === '0-0') return;
     const length = await this.redis.xlen(stream);
+    // EVENT_STREAM_MAXLEN is for the whole stream: each partition keeps its share.
+    const cap = Math.ceil(this.config.eventStreamMaxLen / this.partitions.length);
     const retentionCut = `${Math.max(0, Date.now() - this.config.eventRetentionSeconds * 1000)}-0`;
     // Over the cap, everything acknowledged may go; otherwise only what is past the retention.
-    const cut = length > this.config.eventStreamMaxLen ? needed : compareIds(retentionCut, needed) < 0 ? retentionCut : needed;
+    const cut = length > cap ? needed : compareIds(retentionCut, needed) < 0 ? retentionCut : needed;
     const trimmed = Number(await this.redis.xtrim(stream, 'MINID', '~', cut));
     if (trimmed > 0) this.metrics?.streamEntries.inc({ action: 'trimmed' }, trimmed);
-    this.metrics?.streamOverCap.set(Math.max(0, length - trimmed - this.config.eventStreamMaxLen));
-    if (length - trimmed > this.config.eventStreamMaxLen * 1.1) {
-      this.logger.warn(`event stream holds ${length - trimmed} entries (EVENT_STREAM_MAXLEN ${this.config.eventStreamMaxLen}): workers have not acknowledged the newer ones yet, so none of them is trimmed`);
+    part.overCap = Math.max(0, length - trimmed - cap);
+    this.metrics?.streamOverCap.set(this.partitions.reduce((sum, p) => sum + p.overCap, 0));
+    if (length - trimmed > cap * 1.1) {
+      const where = this.partitions.length > 1 ? `partition ${part.index} of the event stream holds ${length - trimmed} entries (its share of EVENT_STREAM_MAXLEN: ${cap})` : `event stream holds ${length - trimmed} entries (EVENT_STREAM_MAXLEN ${cap})`;
+      this.logger.warn(`${where}: workers have not acknowledged the newer ones yet, so none of them is trimmed`);
     }
   }
 
-  private async processRows(rows: [string, string[]][]): Promise<void> {
+  private async processRows(part: Partition, rows: [string, string[]][]): Promise<void> {
     const entries: StreamEntry[] = [];
     const unreadable: [string, string[]][] = [];
     for (const row of rows) {
@@ -244,12 +268,12 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
         unreadable.push(row);
       }
     }
-    if (unreadable.length) await this.deadLetter(unreadable, 'unreadable entry');
+    if (unreadable.length) await this.deadLetter(part, unreadable, 'unreadable entry');
 
     if (entries.length === 0) return;
     try {
       await this.runHandlers(entries);
-      await this.ack(entries);
+      await this.ack(part, entries);
     } catch (error) {
       // The store being down is nobody's poison: leave the batch pending and back off (the run loop
       // waits), so no event is dead-lettered for an outage.
@@ -262,14 +286,14 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       for (const entry of entries) {
         try {
           await this.runHandlers([entry]);
-          await this.ack([entry]);
+          await this.ack(part, [entry]);
         } catch (single) {
           lastError = single as Error;
           failed.push(rows.find(([id]) => id === entry.entryId)!);
         }
       }
       // Failed entries stay pending (retried after STREAM_CLAIM_IDLE_MS) until they run out of attempts.
-      await this.deadLetterExhausted(failed, lastError.message);
+      await this.deadLetterExhausted(part, failed, lastError.message);
     }
   }
 
@@ -292,36 +316,36 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     for (const handler of this.handlers) await handler.handle(events);
   }
 
-  private async ack(entries: StreamEntry[]): Promise<void> {
-    await this.redis.xack(this.keys.eventStream(), FANOUT_GROUP, ...entries.map((e) => e.entryId));
+  private async ack(part: Partition, entries: StreamEntry[]): Promise<void> {
+    await this.redis.xack(part.stream, FANOUT_GROUP, ...entries.map((e) => e.entryId));
     this.stats.processed += entries.length;
     this.metrics?.streamEntries.inc({ action: 'processed' }, entries.length);
   }
 
   /** Moves entries delivered STREAM_MAX_DELIVERIES times or more to the dead-event stream and acks them. */
-  private async deadLetterExhausted(rows: [string, string[]][], reason: string): Promise<void> {
+  private async deadLetterExhausted(part: Partition, rows: [string, string[]][], reason: string): Promise<void> {
     if (rows.length === 0) return;
     const pending = (await this.redis.xpending(
-      this.keys.eventStream(), FANOUT_GROUP, rows[0][0], rows[rows.length - 1][0], 10_000, this.consumerName,
+      part.stream, FANOUT_GROUP, rows[0][0], rows[rows.length - 1][0], 10_000, this.consumerName,
     )) as [string, string, number, number][];
     const exhausted = new Set(
       pending.filter(([, , , deliveries]) => deliveries >= this.config.stream.maxDeliveries).map(([id]) => id),
     );
-    if (exhausted.size) await this.deadLetter(rows.filter(([id]) => exhausted.has(id)), reason);
+    if (exhausted.size) await this.deadLetter(part, rows.filter(([id]) => exhausted.has(id)), reason);
   }
 
   /** Copies the entries (their original fields) to the dead-event stream, then acks them, atomically. */
-  private async deadLetter(rows: [string, string[]][], reason: string): Promise<void> {
+  private async deadLetter(part: Partition, rows: [string, string[]][], reason: string): Promise<void> {
     const tx = this.redis.multi();
     for (const [entryId, fields] of rows) {
-      tx.xadd(this.keys.deadEventStream(), 'MAXLEN', '~', 100_000, '*',
+      tx.xadd(part.dead, 'MAXLEN', '~', 100_000, '*',
         'entryId', entryId, 'reason', reason.slice(0, 500), ...(fields ?? []));
     }
-    tx.xack(this.keys.eventStream(), FANOUT_GROUP, ...rows.map(([id]) => id));
+    tx.xack(part.stream, FANOUT_GROUP, ...rows.map(([id]) => id));
     await tx.exec();
     this.stats.deadLettered += rows.length;
     this.metrics?.streamEntries.inc({ action: 'dead_lettered' }, rows.length);
-    this.logger.error(`moved ${rows.length} stream entries to ${this.keys.deadEventStream()}: ${reason}`);
+    this.logger.error(`moved ${rows.length} stream entries to ${part.dead}: ${reason}`);
   }
 }
 

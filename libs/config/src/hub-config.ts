@@ -129,6 +129,8 @@ export class HubConfig {
   dedupeTtlSeconds!: number;
   eventRetentionSeconds!: number;
   eventStreamMaxLen!: number;
+  /** Partitions of the event stream (EVENT_PARTITIONS); fixed for the life of a prefix. */
+  eventPartitions!: number;
   /** /health/ready answers 503 past these: stream entries not yet processed by a group, delivery jobs waiting. */
   readiness!: { maxStreamLag: number; maxQueueBacklog: number };
   rateLimit!: { limit: number; windowMs: number };

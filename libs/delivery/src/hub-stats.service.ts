@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { EVENT_SOURCES, IngressStats, IngressStatsRepository, REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { EVENT_SOURCES, IngressStats, IngressStatsRepository, REDIS_CLIENT, RedisKeys, totalLength } from '@hub/store';
 import { DELIVERY_QUEUE } from './delivery';
 import { SubscriptionsService } from './subscriptions.service';
 
@@ -31,7 +31,7 @@ export class HubStatsService {
       Promise.all(EVENT_SOURCES.map(async (source) => [source, await this.ingress.summary(source, 24)] as const)),
       this.subscriptions.list(),
       this.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
-      this.redis.xlen(this.keys.eventStream()),
+      totalLength(this.redis, this.keys.partitionIds.map((p) => this.keys.eventStream(p))),
       this.redis.zcard(this.keys.deadLetters()),
     ]);
     const enabled = subs.filter((s) => s.enabled).length;

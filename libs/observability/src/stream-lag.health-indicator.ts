@@ -21,8 +21,11 @@ export class StreamLagHealthIndicator {
     const session = this.indicator.check(key);
     const max = this.config.readiness.maxStreamLag;
     try {
-      const groups = await consumerGroupProgress(this.redis, this.keys.eventStream(), max + 1);
-      const behind = groups.map((g) => ({ group: g.group, lag: g.unread + g.pending, consumers: g.consumers }));
+      // Each partition's group on its own: one lagging partition is a worker problem worth a 503.
+      const perPartition = await Promise.all(this.keys.partitionIds.map((p) => consumerGroupProgress(this.redis, this.keys.eventStream(p), max + 1)));
+      const behind = perPartition.flatMap((groups, p) =>
+        groups.map((g) => ({ group: this.keys.partitions === 1 ? g.group : `${g.group} (partition ${p})`, lag: g.unread + g.pending, consumers: g.consumers })),
+      );
       const over = behind.filter((g) => g.lag > max);
       if (over.length > 0) {
         return session.down({

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { REDIS_CLIENT, RedisKeys, consumerGroupProgress } from '@hub/store';
+import { REDIS_CLIENT, RedisKeys, consumerGroupProgress, totalLength } from '@hub/store';
 import { HubMetrics } from './hub-metrics';
 
 /** Gauges of the event stream, read at scrape time: consumer lag and pending entries per group, dead events. */
@@ -13,7 +13,17 @@ export class StreamMetrics implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const progress = () => consumerGroupProgress(this.redis, this.keys.eventStream(), 1_000_000);
+    // Summed over the stream's partitions (EVENT_PARTITIONS).
+    const progress = async () => {
+      const byGroup = new Map<string, { unread: number; pending: number }>();
+      for (const groups of await Promise.all(this.keys.partitionIds.map((p) => consumerGroupProgress(this.redis, this.keys.eventStream(p), 1_000_000)))) {
+        for (const g of groups) {
+          const sum = byGroup.get(g.group) ?? { unread: 0, pending: 0 };
+          byGroup.set(g.group, { unread: sum.unread + g.unread, pending: sum.pending + g.pending });
+        }
+      }
+      return [...byGroup].map(([group, g]) => ({ group, ...g }));
+    };
     this.metrics.stateGauge('hub_stream_consumer_lag', 'Event-stream entries a consumer group has not processed yet (unread plus unacknowledged).', ['group'], async () =>
       (await progress()).map((g) => [{ group: g.group }, g.unread + g.pending]),
     );
@@ -21,7 +31,7 @@ export class StreamMetrics implements OnModuleInit {
       (await progress()).map((g) => [{ group: g.group }, g.pending]),
     );
     this.metrics.stateGauge('hub_dead_events', 'Events whose processing kept failing, in the dead-event stream (GET /api/v1/dead-events).', [], async () => [
-      [{}, await this.redis.xlen(this.keys.deadEventStream())],
+      [{}, await totalLength(this.redis, this.keys.partitionIds.map((p) => this.keys.deadEventStream(p)))],
     ]);
   }
 }

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { DomainEvent } from './domain-event';
-import { fieldsToMap } from './events.repository';
+import { compareStreamIds, fieldsToMap } from './events.repository';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisKeys } from './redis-keys';
 
@@ -57,16 +57,23 @@ export class DeadEventsRepository {
     this.redis = redis as DeadRedis;
   }
 
-  /** Newest first; `cursor` is the last deadId of the previous page. */
+  /**
+   * Newest first, every partition's dead events merged by time; `cursor` is the last deadId of the
+   * previous page (dead ids are stream ids, so one position serves every partition).
+   */
   async list(query: { limit: number; cursor?: string }): Promise<{ data: DeadEvent[]; nextCursor: string | null }> {
     if (query.cursor !== undefined && !STREAM_ID.test(query.cursor)) throw new BadRequestException('cursor must be a nextCursor value from a previous page');
-    const rows = (await this.redis.xrevrange(this.keys.deadEventStream(), query.cursor ? `(${query.cursor}` : '+', '-', 'COUNT', query.limit + 1)) as [string, string[]][];
+    const perPartition = await Promise.all(
+      this.keys.partitionIds.map(async (p) => (await this.redis.xrevrange(this.keys.deadEventStream(p), query.cursor ? `(${query.cursor}` : '+', '-', 'COUNT', query.limit + 1)) as [string, string[]][]),
+    );
+    const rows = perPartition.flat().sort(([a], [b]) => compareStreamIds(b, a));
     const data = rows.slice(0, query.limit).map(([deadId, fields]) => toDeadEvent(deadId, fields));
     return { data, nextCursor: rows.length > query.limit ? data[data.length - 1].deadId : null };
   }
 
   async count(): Promise<number> {
-    return this.redis.xlen(this.keys.deadEventStream());
+    const lengths = await Promise.all(this.keys.partitionIds.map((p) => this.redis.xlen(this.keys.deadEventStream(p))));
+    return lengths.reduce((a, b) => a + b, 0);
   }
 
   /** Puts the given dead entries (or every one, at most 1000 a call) back on the event stream. */
@@ -80,11 +87,15 @@ export class DeadEventsRepository {
     let redriven = 0;
     const missing: string[] = [];
     for (const deadId of targets) {
-      const dead = await this.redis.xrange(this.keys.deadEventStream(), deadId, deadId);
-      const eventId = dead[0] ? fieldsToMap(dead[0][1]).id : undefined;
-      const entryId = eventId
-        ? await this.redis.hubRedriveDeadEvent(3, this.keys.deadEventStream(), this.keys.eventStream(), this.keys.eventIndex(eventId), deadId, retentionSeconds, maxLen)
-        : null;
+      // The partition whose dead stream holds it (a dead id names no partition; there are few of them).
+      let entryId: string | null = null;
+      for (const p of this.keys.partitionIds) {
+        const dead = await this.redis.xrange(this.keys.deadEventStream(p), deadId, deadId);
+        const eventId = dead[0] ? fieldsToMap(dead[0][1]).id : undefined;
+        if (!eventId) continue;
+        entryId = await this.redis.hubRedriveDeadEvent(3, this.keys.deadEventStream(p), this.keys.eventStream(p), this.keys.eventIndex(eventId), deadId, retentionSeconds, maxLen);
+        break;
+      }
       if (entryId) redriven++;
       else missing.push(deadId);
     }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { AppendOutcome, DomainEvent, PendingEvent } from './domain-event';
+import { partitionFor, partitionOfEventId, withPartition } from './event-id';
 import { compileTypeGlob } from './event-type-glob';
 import { isValidStreamCursor } from './instant';
 import { REDIS_CLIENT } from './redis.constants';
@@ -165,13 +166,39 @@ export class EventsRepository {
     if (batch.length === 0) return [];
     const source = batch[0].event.source;
     if (batch.some((p) => p.event.source !== source)) throw new Error('EventsRepository.append takes one source per batch');
+    if (this.keys.partitions === 1) return this.appendToPartition(0, batch, now, options);
+    // Each event goes to its dedupe key's partition, and its id says which (withPartition): one script
+    // per partition the request touches (one for nearly every request), run together.
+    const groups = new Map<number, number[]>();
+    batch.forEach((pending, i) => {
+      const partition = partitionFor(source, pending.dedupeKey, this.keys.partitions);
+      pending.event.id = withPartition(pending.event.id, partition);
+      groups.set(partition, [...(groups.get(partition) ?? []), i]);
+    });
+    // The per-source limit is kept per partition, at its share of the limit (events spread evenly).
+    const rateLimit = options.rateLimit && { ...options.rateLimit, limit: Math.max(1, Math.ceil(options.rateLimit.limit / this.keys.partitions)) };
+    const results = await Promise.all(
+      [...groups].map(async ([partition, indexes]) => ({ indexes, outcomes: await this.appendToPartition(partition, indexes.map((i) => batch[i]), now, { ...options, rateLimit }) })),
+    );
+    const outcomes: AppendOutcome[] = new Array(batch.length);
+    for (const { indexes, outcomes: part } of results) indexes.forEach((i, k) => (outcomes[i] = part[k]));
+    return outcomes;
+  }
+
+  private async appendToPartition(
+    partition: number,
+    batch: PendingEvent[],
+    now: number,
+    options: { raised?: boolean; dedupeTtlSeconds?: number; rateLimit?: { limit: number; windowMs: number } },
+  ): Promise<AppendOutcome[]> {
+    const source = batch[0].event.source;
     const rate = options.rateLimit;
     const window = rate ? Math.floor(now / rate.windowMs) : 0;
     const keys: string[] = [
-      this.keys.eventStream(),
-      this.keys.sourceStats(source, hourBucket(now)),
-      this.keys.rateWindow(source, window),
-      this.keys.rateWindow(source, window - 1),
+      this.keys.eventStream(partition),
+      this.keys.sourceStats(source, hourBucket(now), partition),
+      this.keys.rateWindow(source, window, partition),
+      this.keys.rateWindow(source, window - 1, partition),
     ];
     const args: (string | number)[] = [
       // A source whose platform retries longer keeps its dedupe keys longer (never shorter than configured).
@@ -205,51 +232,98 @@ export class EventsRepository {
   }
 
   async get(id: string): Promise<DomainEvent | null> {
-    const json = await this.redis.hubGetEvent(2, this.keys.eventStream(), this.keys.eventIndex(id));
+    const json = await this.redis.hubGetEvent(2, this.keys.eventStream(partitionOfEventId(id, this.keys.partitions)), this.keys.eventIndex(id));
     return json ? (JSON.parse(json) as DomainEvent) : null;
   }
 
-  /** Newest first. The cursor is the last stream id a page looked at. */
+  /**
+   * Newest first. With one partition the cursor is the last stream id a page looked at; with several,
+   * one position per partition (a stream id, "+" or "x", joined by "."), the partitions merged by time, so a page
+   * boundary stays put however the partitions interleave.
+   */
   async list(query: ListEventsQuery): Promise<EventPage> {
+    if (query.cursor !== undefined && !this.isValidCursor(query.cursor)) return { data: [], nextCursor: null };
+    if (this.keys.partitions === 1) {
+      if (query.cursor === '0-0') return { data: [], nextCursor: null };
+      const page = await this.scan(0, query, query.cursor);
+      return { data: page.rows.map((r) => r.event), nextCursor: page.exhausted || page.lastId === null ? null : page.lastId };
+    }
+    // Per partition: a stream id to resume before, "+" (not started: from the newest) or "x" (done).
+    const cursors = query.cursor ? query.cursor.split('.').map((c) => (c === 'x' ? null : c === '+' ? undefined : c)) : this.keys.partitionIds.map(() => undefined);
+    const pages = await Promise.all(
+      this.keys.partitionIds.map(async (p) => (cursors[p] === null ? { rows: [], lastId: null, exhausted: true } : this.scan(p, query, cursors[p] ?? undefined))),
+    );
+    const merged = pages
+      .flatMap((page, p) => page.rows.map((row) => ({ ...row, p })))
+      .sort((a, b) => compareStreamIds(b.entryId, a.entryId) || b.p - a.p)
+      .slice(0, query.limit);
+    const next = this.keys.partitionIds.map((p) => {
+      const taken = merged.filter((r) => r.p === p);
+      const page = pages[p];
+      // Everything this partition gave was used and it has no more: done. Otherwise resume after the
+      // last entry used (or where the page started, when none was).
+      if (page.exhausted && taken.length === page.rows.length) return 'x';
+      if (taken.length) return taken[taken.length - 1].entryId;
+      return taken.length === page.rows.length && page.lastId ? page.lastId : (cursors[p] ?? '+');
+    });
+    const done = next.every((c) => c === 'x');
+    return { data: merged.map((r) => r.event), nextCursor: done ? null : next.join('.') };
+  }
+
+  /** Up to `limit` matching events of one partition, newest first, before `cursor`. */
+  private async scan(partition: number, query: ListEventsQuery, cursor: string | undefined): Promise<{ rows: { entryId: string; event: DomainEvent }[]; lastId: string | null; exhausted: boolean }> {
     const typeRe = query.type ? compileTypeGlob(query.type) : undefined;
     // Callers bound since (parseInstant); 0-0 is the first possible id, so nothing lies before it.
-    if (query.cursor === '0-0' || (query.cursor !== undefined && !EventsRepository.isValidCursor(query.cursor))) return { data: [], nextCursor: null };
     const start = query.since ? `${Math.max(0, query.since.getTime())}-0` : '-';
-    let end = query.cursor ? `(${query.cursor}` : '+';
-    const data: DomainEvent[] = [];
+    let end = cursor ? `(${cursor}` : '+';
+    const rows: { entryId: string; event: DomainEvent }[] = [];
     let scanned = 0;
     let lastId: string | null = null;
     let exhausted = false;
     const chunk = Math.min(Math.max(query.limit * 2, 100), 1_000);
 
-    while (data.length < query.limit && scanned < MAX_SCAN_PER_PAGE) {
-      const rows = (await this.redis.xrevrange(this.keys.eventStream(), end, start, 'COUNT', chunk)) as [string, string[]][];
-      if (rows.length === 0) {
+    while (rows.length < query.limit && scanned < MAX_SCAN_PER_PAGE) {
+      const found = (await this.redis.xrevrange(this.keys.eventStream(partition), end, start, 'COUNT', chunk)) as [string, string[]][];
+      if (found.length === 0) {
         exhausted = true;
         break;
       }
-      for (const [entryId, fields] of rows) {
+      for (const [entryId, fields] of found) {
         scanned++;
         lastId = entryId;
         const entry = fieldsToMap(fields);
         if (query.source && entry.source !== query.source) continue;
         if (typeRe && !typeRe.test(entry.type ?? '')) continue;
-        data.push(JSON.parse(entry.event) as DomainEvent);
-        if (data.length === query.limit) break;
+        rows.push({ entryId, event: JSON.parse(entry.event) as DomainEvent });
+        if (rows.length === query.limit) break;
       }
-      if (rows.length < chunk && data.length < query.limit) {
+      if (found.length < chunk && rows.length < query.limit) {
         exhausted = true;
         break;
       }
       end = `(${lastId}`;
     }
-    const nextCursor = exhausted || lastId === null ? null : lastId;
-    return { data, nextCursor };
+    return { rows, lastId, exhausted };
   }
 
+  /** A cursor this repository gave out: a stream id (one partition), or one position per partition. */
+  isValidCursor(cursor: string): boolean {
+    if (this.keys.partitions === 1) return EventsRepository.isValidCursor(cursor);
+    const parts = cursor.split('.');
+    return parts.length === this.keys.partitions && parts.every((c) => c === 'x' || c === '+' || (c !== '0-0' && EventsRepository.isValidCursor(c)));
+  }
+
+  /** A valid stream id within the range the hub accepts. */
   static isValidCursor(cursor: string): boolean {
     return STREAM_ID.test(cursor) && isValidStreamCursor(cursor);
   }
+}
+
+/** Orders two stream ids `<ms>-<seq>` as numbers. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
 }
 
 export function fieldsToMap(fields: string[]): Record<string, string> {

@@ -39,32 +39,42 @@ export class IngressStatsRepository {
       .catch((error: Error) => this.logger.debug(`could not count a rejection: ${error.message}`));
   }
 
-  /** Accepted events per hour over the last `hours` buckets, oldest first (the current one last). */
+  /** Accepted events per hour over the last `hours` buckets, oldest first (the current one last), all partitions. */
   async acceptedPerHour(source: string, hours = 24, now: number = Date.now()): Promise<number[]> {
     const current = hourBucket(now);
-    const pipeline = this.redis.pipeline();
-    for (let h = hours - 1; h >= 0; h--) pipeline.hget(this.keys.sourceStats(source, current - h), 'accepted');
-    return ((await pipeline.exec()) ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return Number(value ?? 0);
-    });
+    const perHour = new Array<number>(hours).fill(0);
+    // One pipeline per partition: on a cluster a pipeline's keys must share a slot.
+    await Promise.all(
+      this.keys.partitionIds.map(async (p) => {
+        const pipeline = this.redis.pipeline();
+        for (let h = hours - 1; h >= 0; h--) pipeline.hget(this.keys.sourceStats(source, current - h, p), 'accepted');
+        ((await pipeline.exec()) ?? []).forEach(([error, value], i) => {
+          if (error) throw error;
+          perHour[i] += Number(value ?? 0);
+        });
+      }),
+    );
+    return perHour;
   }
 
-  /** Totals over the last `hours` hourly buckets (the current one included). */
+  /** Totals over the last `hours` hourly buckets (the current one included), all partitions. */
   async summary(source: string, hours = 24, now: number = Date.now()): Promise<IngressStats> {
     const current = hourBucket(now);
-    const pipeline = this.redis.pipeline();
-    for (let h = 0; h < hours; h++) pipeline.hgetall(this.keys.sourceStats(source, current - h));
-    const replies = (await pipeline.exec()) ?? [];
     const stats: IngressStats = { accepted: 0, duplicates: 0, rejected: 0, byType: {} };
-    for (const [error, hash] of replies) {
-      if (error) throw error;
-      for (const [field, value] of Object.entries((hash as Record<string, string>) ?? {})) {
-        const n = Number(value);
-        if (field.startsWith('type:')) stats.byType[field.slice(5)] = (stats.byType[field.slice(5)] ?? 0) + n;
-        else if (field === 'accepted' || field === 'duplicates' || field === 'rejected') stats[field] += n;
-      }
-    }
+    await Promise.all(
+      this.keys.partitionIds.map(async (p) => {
+        const pipeline = this.redis.pipeline();
+        for (let h = 0; h < hours; h++) pipeline.hgetall(this.keys.sourceStats(source, current - h, p));
+        for (const [error, hash] of (await pipeline.exec()) ?? []) {
+          if (error) throw error;
+          for (const [field, value] of Object.entries((hash as Record<string, string>) ?? {})) {
+            const n = Number(value);
+            if (field.startsWith('type:')) stats.byType[field.slice(5)] = (stats.byType[field.slice(5)] ?? 0) + n;
+            else if (field === 'accepted' || field === 'duplicates' || field === 'rejected') stats[field] += n;
+          }
+        }
+      }),
+    );
     return stats;
   }
 }

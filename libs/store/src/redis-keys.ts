@@ -1,37 +1,56 @@
+import { partitionFor, partitionOfEventId } from './event-id';
+
 /**
  * Key names. Every key carries the hash tag `{<prefix>}` so the keys one Lua script touches share a
  * cluster slot; the same code then runs on Redis Cluster or a managed Redis.
  */
 export class RedisKeys {
   readonly tag: string;
+  /** The event-stream partitions, 0 .. partitions - 1. */
+  readonly partitionIds: number[];
 
-  constructor(readonly prefix: string) {
+  /**
+   * `partitions` (EVENT_PARTITIONS) splits the event stream and the keys written with it (dedupe keys,
+   * id index, ingress stats, rate windows, dead events) over hash tags `{<prefix>:p<n>}`, so on a Redis
+   * Cluster they spread over the masters while each append stays one script on one slot. With one
+   * partition they keep the prefix's tag, as before partitions existed.
+   */
+  constructor(
+    readonly prefix: string,
+    readonly partitions = 1,
+  ) {
     this.tag = `{${prefix}}`;
+    this.partitionIds = Array.from({ length: partitions }, (_, p) => p);
   }
 
-  /** The event stream: every accepted event, in arrival order. */
-  eventStream(): string {
-    return `${this.tag}:events`;
+  /** The hash tag of one partition's keys. */
+  partitionTag(partition: number): string {
+    return this.partitions === 1 ? this.tag : `{${this.prefix}:p${partition}}`;
   }
 
-  /** Event id -> stream entry id, so GET /events/:id is one lookup. */
+  /** One partition of the event stream: every accepted event, in arrival order. */
+  eventStream(partition = 0): string {
+    return `${this.partitionTag(partition)}:events`;
+  }
+
+  /** Event id -> stream entry id, so GET /events/:id is one lookup (the id names its partition). */
   eventIndex(eventId: string): string {
-    return `${this.tag}:event:${eventId}`;
+    return `${this.partitionTag(partitionOfEventId(eventId, this.partitions))}:event:${eventId}`;
   }
 
-  /** Dedupe marker: holds the id of the first event seen with this key. */
+  /** Dedupe marker: holds the id of the first event seen with this key (in the key's partition). */
   dedupe(source: string, dedupeKey: string): string {
-    return `${this.tag}:dedupe:${source}:${dedupeKey}`;
+    return `${this.partitionTag(partitionFor(source, dedupeKey, this.partitions))}:dedupe:${source}:${dedupeKey}`;
   }
 
-  /** Counters of one source for one hour (accepted, duplicates, rejected, type:<type>). */
-  sourceStats(source: string, hourBucket: number): string {
-    return `${this.tag}:stats:${source}:${hourBucket}`;
+  /** Counters of one source for one hour in one partition (accepted, duplicates, rejected, type:<type>). */
+  sourceStats(source: string, hourBucket: number, partition = 0): string {
+    return `${this.partitionTag(partition)}:stats:${source}:${hourBucket}`;
   }
 
-  /** Authenticated requests of one source in one rate-limit window (shared by every gateway). */
-  rateWindow(source: string, window: number): string {
-    return `${this.tag}:rate:${source}:${window}`;
+  /** Authenticated requests of one source in one rate-limit window and partition (shared by every gateway). */
+  rateWindow(source: string, window: number, partition = 0): string {
+    return `${this.partitionTag(partition)}:rate:${source}:${window}`;
   }
 
   /**
@@ -47,9 +66,14 @@ export class RedisKeys {
     return `${this.tag}:consumer:${consumerName}`;
   }
 
-  /** Stream entries that failed processing too often. */
-  deadEventStream(): string {
-    return `${this.tag}:events:dead`;
+  /** Stream entries of one partition that failed processing too often. */
+  deadEventStream(partition = 0): string {
+    return `${this.partitionTag(partition)}:events:dead`;
+  }
+
+  /** Settings a running system must keep (the partition count). */
+  meta(): string {
+    return `${this.tag}:meta`;
   }
 
   /** Subscriptions: hash id -> JSON. */

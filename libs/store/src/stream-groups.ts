@@ -35,3 +35,9 @@ export async function consumerGroupProgress(redis: Redis, stream: string, countU
   }
   return progress;
 }
+
+/** Entries in all the given streams (the partitions of the event stream). */
+export async function totalLength(redis: Redis, streams: string[]): Promise<number> {
+  const lengths = await Promise.all(streams.map((stream) => redis.xlen(stream)));
+  return lengths.reduce((a, b) => a + b, 0);
+}

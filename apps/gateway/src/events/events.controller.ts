@@ -20,7 +20,7 @@ export class EventsController {
   @Get()
   list(@Query() query: ListEventsQuery): Promise<EventPage> {
     const since = parseInstant(query.since, 'since');
-    if (query.cursor !== undefined && !EventsRepository.isValidCursor(query.cursor)) {
+    if (query.cursor !== undefined && !this.events.isValidCursor(query.cursor)) {
       const message = 'cursor must be a nextCursor value from a previous page';
       throw new BadRequestException({ message, errors: [{ field: 'cursor', message }] });
     }

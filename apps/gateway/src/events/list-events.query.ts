@@ -22,6 +22,7 @@ export class ListEventsQuery extends PageQuery {
 
   /** `nextCursor` of the previous page. */
   @IsOptional()
-  @Matches(/^\d{1,16}-\d{1,10}$/, { message: 'cursor must be a nextCursor value from a previous page' })
+  // A stream id, or one position per partition ("<id>", "+" or "x" joined by "."); checked in full by the repository.
+  @Matches(/^(\d{1,16}-\d{1,10}|x|\+)(\.(\d{1,16}-\d{1,10}|x|\+)){0,31}$/, { message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;
 }

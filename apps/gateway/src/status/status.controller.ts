@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
-import { REDIS_CLIENT, RedisKeys } from '@hub/store';
+import { REDIS_CLIENT, RedisKeys, totalLength } from '@hub/store';
 import { ProviderRegistry } from '@hub/webhook-core';
 import { version } from '../../../../package.json';
 
@@ -30,7 +30,7 @@ export class StatusController {
   async status(): Promise<HubStatus> {
     let storedEvents: number | null = null;
     try {
-      storedEvents = await this.redis.xlen(this.keys.eventStream());
+      storedEvents = await totalLength(this.redis, this.keys.partitionIds.map((p) => this.keys.eventStream(p)));
     } catch {
       storedEvents = null;
     }

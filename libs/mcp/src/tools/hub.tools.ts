@@ -84,13 +84,13 @@ export class HubTools {
           type: typeGlob.optional().describe('Type glob, e.g. "hub.approval.*"'),
           since: z.string().optional().describe('ISO 8601 time or unix milliseconds: only events received at or after it'),
           limit: z.number().int().min(1).max(200).optional().describe('Default 20'),
-          cursor: z.string().regex(/^\d{1,16}-\d{1,10}$/).optional(),
+          cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
         },
       },
       ({ source: src, type, since, limit, cursor }) =>
         run(async () => {
           const sinceMs = parseInstant(since, 'since');
-          if (cursor !== undefined && !EventsRepository.isValidCursor(cursor)) throw new ToolInputError('cursor must be a nextCursor value from a previous page');
+          if (cursor !== undefined && !this.events.isValidCursor(cursor)) throw new ToolInputError('cursor must be a nextCursor value from a previous page');
           return this.events.list({ source: src, type, since: sinceMs === undefined ? undefined : new Date(sinceMs), limit: limit ?? 20, cursor });
         }),
     );
