@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import Redis from 'ioredis';
+import { answers } from '../apps/gateway/src/local-redis.launcher';
 import { HUB_MAIN } from './utils/hub-process';
 import { ADMIN_TOKEN, freePort, uniquePrefix, waitFor } from './utils/hub-test-app';
 import { sha256Header } from './utils/signatures';
@@ -42,20 +42,6 @@ class HubInDir {
     if (this.running) this.child.kill(signal);
     return this.exited;
   }
-}
-
-/** True when something accepts a connection on 127.0.0.1:port. */
-function answers(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const finish = (result: boolean) => {
-      socket.destroy();
-      done(result);
-    };
-    socket.setTimeout(2_000, () => finish(true));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
 }
 
 /** Two distinct spare loopback ports: the hub's HTTP port and the one its Redis is probed and started on. */

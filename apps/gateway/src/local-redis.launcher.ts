@@ -227,7 +227,7 @@ export class LocalRedis {
 }
 
 /** True when something accepts a connection on 127.0.0.1:port (a slow accept counts: the port is taken). */
-function answers(port: number): Promise<boolean> {
+export function answers(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = connect({ host: '127.0.0.1', port });
     const finish = (result: boolean) => {

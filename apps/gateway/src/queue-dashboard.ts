@@ -8,7 +8,6 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
 import type { NextFunction, Request, Response } from 'express';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { IncomingHttpHeaders } from 'node:http';
 import { HubConfig } from '@hub/config';
 import { adminCredentialsMatch } from '@hub/webhook-core';
 
@@ -46,7 +45,7 @@ export async function mountQueueDashboard(app: NestExpressApplication | NestFast
     // An encapsulated plugin: the auth hook covers the dashboard's routes and nothing else.
     await (app as NestFastifyApplication).register(async (scope: FastifyInstance) => {
       scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-        if (!isAdmin(req.headers, config.adminToken)) await reply.code(401).header('WWW-Authenticate', CHALLENGE).send(REFUSAL);
+        if (!adminCredentialsMatch(req.headers.authorization, config.adminToken)) await reply.code(401).header('WWW-Authenticate', CHALLENGE).send(REFUSAL);
       });
       await scope.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
     });
@@ -56,12 +55,8 @@ export async function mountQueueDashboard(app: NestExpressApplication | NestFast
   serverAdapter.setBasePath(DASHBOARD_PATH);
   board(serverAdapter);
   const adminOnly = (req: Request, res: Response, next: NextFunction) => {
-    if (isAdmin(req.headers, config.adminToken)) return next();
+    if (adminCredentialsMatch(req.headers.authorization, config.adminToken)) return next();
     res.status(401).set('WWW-Authenticate', CHALLENGE).json(REFUSAL);
   };
   (app as NestExpressApplication).use(DASHBOARD_PATH, adminOnly, serverAdapter.getRouter());
-}
-
-function isAdmin(headers: IncomingHttpHeaders, adminToken: string): boolean {
-  return adminCredentialsMatch(headers.authorization, adminToken);
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type Redis from 'ioredis';
 import { HubConfig } from '@hub/config';
 import { HubMetrics } from '@hub/observability';
-import { REDIS_CLIENT, RedisKeys, STREAM_EVENT_HANDLERS, duplicateClient, StreamEntry, StreamEventHandler, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
+import { REDIS_CLIENT, RedisKeys, STREAM_EVENT_HANDLERS, compareStreamIds, duplicateClient, StreamEntry, StreamEventHandler, entryToStreamEntry, isRedisUnavailableError } from '@hub/store';
 
 export const FANOUT_GROUP = 'fanout';
 
@@ -239,7 +239,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
       const [pending, oldest] = (await this.redis.xpending(stream, String(info.name))) as [number, string | null];
       // The oldest entry this group may still need: its oldest pending one, else the last it read.
       const keep = Number(pending) > 0 && oldest ? oldest : String(info['last-delivered-id'] ?? '0-0');
-      if (needed === undefined || compareIds(keep, needed) < 0) needed = keep;
+      if (needed === undefined || compareStreamIds(keep, needed) < 0) needed = keep;
     }
     if (needed === undefined || needed === '0-0') return;
     const length = await this.redis.xlen(stream);
@@ -247,7 +247,7 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
     const cap = Math.ceil(this.config.eventStreamMaxLen / this.partitions.length);
     const retentionCut = `${Math.max(0, Date.now() - this.config.eventRetentionSeconds * 1000)}-0`;
     // Over the cap, everything acknowledged may go; otherwise only what is past the retention.
-    const cut = length > cap ? needed : compareIds(retentionCut, needed) < 0 ? retentionCut : needed;
+    const cut = length > cap ? needed : compareStreamIds(retentionCut, needed) < 0 ? retentionCut : needed;
     const trimmed = Number(await this.redis.xtrim(stream, 'MINID', '~', cut));
     if (trimmed > 0) this.metrics?.streamEntries.inc({ action: 'trimmed' }, trimmed);
     part.overCap = Math.max(0, length - trimmed - cap);
@@ -351,11 +351,4 @@ export class EventStreamConsumer implements OnApplicationBootstrap, OnApplicatio
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Orders two stream ids `<ms>-<seq>` (numbers, not strings: "10-0" comes after "9-0"). */
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am !== bm ? am - bm : as - bs;
 }

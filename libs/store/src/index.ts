@@ -1,7 +1,7 @@
 export * from './domain-event';
 export * from './event-id';
 export * from './event-type-glob';
-export { EventsRepository, EventPage, ListEventsQuery, SourceRateLimitedError, StreamEntry, fieldsToMap, entryToStreamEntry } from './events.repository';
+export { EventsRepository, EventPage, ListEventsQuery, SourceRateLimitedError, StreamEntry, compareStreamIds, fieldsToMap, entryToStreamEntry } from './events.repository';
 export { IngressStats, IngressStatsRepository } from './ingress-stats.repository';
 export { createRedisClient, duplicateClient, isClusterClient, isRedisUnavailableError, waitUntilReady } from './redis-client';
 export { REDIS_CLIENT } from './redis.constants';
