@@ -11,8 +11,11 @@ import { TooManyRequestsException } from './source-rate-limit.guard';
 import { toIsoTime } from './replay-window';
 import { WebhookHttpRequest } from './webhook-request';
 
+/** A JSON content type in UTF-8 (the default): its body was parsed by the framework's parser as it is here. */
+const JSON_UTF8 = /^application\/(json|[a-z0-9.+-]+\+json)\s*(;\s*charset\s*=\s*"?utf-?8"?\s*)?$/i;
+
 /**
- * Turns an authenticated request into stored events: parse the raw bytes as JSON, let the adapter
+ * Turns an authenticated request into stored events: take its JSON (parsed once), let the adapter
  * normalise, then store the batch in one Redis round trip.
  */
 @Injectable()
@@ -46,7 +49,7 @@ export class IngestService {
     const adapter = this.registry.get(source);
     const rawBody = req.rawBody ?? Buffer.alloc(0);
     const requestId = requestIdOf(req);
-    const body = this.parseJson(source, rawBody, requestId);
+    const body = this.bodyOf(source, req, rawBody, requestId);
     const inbound: InboundRequest = { route, rawBody, headers: req.headers, query: req.query ?? {} };
 
     let normalized;
@@ -102,6 +105,23 @@ export class IngestService {
       reply = { status: accepted.length === 0 ? 200 : (verification.ackStatus ?? 202), body: outcome, outcome, stored };
     }
     return reply;
+  }
+
+  /**
+   * The request's JSON. The adapters' body parsers already parsed a JSON body from these same bytes
+   * and checked its depth (a failure waits on the request for this refusal): take theirs rather than
+   * parse up to MAX_BODY_BYTES a second time. A text/plain body, or another charset, is parsed here.
+   */
+  private bodyOf(source: string, req: WebhookHttpRequest, rawBody: Buffer, requestId?: number | string): unknown {
+    const contentType = req.headers['content-type'];
+    const parsedByFramework =
+      rawBody.length > 0 &&
+      !(req as { bodyError?: unknown }).bodyError &&
+      typeof req.body === 'object' &&
+      req.body !== null &&
+      typeof contentType === 'string' &&
+      JSON_UTF8.test(contentType);
+    return parsedByFramework ? req.body : this.parseJson(source, rawBody, requestId);
   }
 
   private parseJson(source: string, rawBody: Buffer, requestId?: number | string): unknown {
