@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { DeliveryQueue, SubscriptionsService, deliveryPayload } from '@hub/delivery';
+import { DeliveryQueue, DeliveryQueues, SubscriptionsService, deliveryPayload } from '@hub/delivery';
 import { TestHub, startHub, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
 import { BRIDGE_SECRET, admin, eventually, explainDeliveries, ingestBridgeEvent, verifyStandardWebhook } from './utils/delivery-helpers';
@@ -179,9 +179,9 @@ describe('outbound delivery (real worker, real sink)', () => {
       expect(keys).toHaveLength(2);
       const deliveries = (await admin(own).get(`/api/v1/deliveries?eventId=${eventId}`)).body.data as { id: string }[];
       expect(deliveries).toHaveLength(3);
-      const queue = own.app.get(DeliveryQueue)['queue'] as { getJob(id: string): Promise<{ data: Record<string, unknown> } | undefined> };
-      for (const d of deliveries) {
-        const job = await queue.getJob(d.id);
+      const queues = own.app.get(DeliveryQueues, { strict: false });
+      for (const d of deliveries as { id: string; subscriptionId: string }[]) {
+        const job = await queues.forSubscription(d.subscriptionId).getJob(d.id);
         expect(job?.data.payload).toBeUndefined();
         expect(keys).toContain(job?.data.payloadKey);
       }

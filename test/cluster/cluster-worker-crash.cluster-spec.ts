@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, freePort, waitFor } from '../utils/hub-test-app';
 import { HttpSink } from '../utils/http-sink';
@@ -32,13 +31,11 @@ describe('a worker SIGKILLed on a Redis Cluster', () => {
     await cluster.start();
     await sink.start();
     sink.reply = () => ({ status: 200, delayMs: 40 });
-    let prefix: string;
-    do prefix = `cluster-crash-${randomBytes(3).toString('hex')}`;
-    while ((await cluster.nodeOf(`{${prefix}}`)) === cluster.ports[0]);
+    const prefix = await cluster.spreadPrefix('cluster-crash', 8, 4);
     const env = (role: string, extra: Record<string, string>) => ({
       HUB_ROLE: role, HUB_PREFIX: prefix, REDIS_CLUSTER_NODES: cluster.seeds, REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}`,
       HUB_ADMIN_TOKEN: ADMIN_TOKEN, HOST: '127.0.0.1', LOG_LEVEL: 'warn', WHATSAPP_WEBHOOK_SECRET: SECRET,
-      ALLOW_PRIVATE_TARGETS: 'true', DELIVERY_LOCK_MS: '2000', EVENT_PARTITIONS: '8', ...extra,
+      ALLOW_PRIVATE_TARGETS: 'true', DELIVERY_LOCK_MS: '2000', EVENT_PARTITIONS: '8', DELIVERY_QUEUES: '4', ...extra,
     });
     const ports = [await freePort(), await freePort()];
     for (const [i, port] of ports.entries()) processes.push(await new HubProcess(env('gateway', { PORT: String(port) }), join(RELIABILITY_DIR, 'cluster-logs', `gateway-${i}.log`)).start());

@@ -1,7 +1,6 @@
-import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
-import { DELIVERY_QUEUE, SubscriptionCache } from '@hub/delivery';
+import { DeliveryQueues, SubscriptionCache } from '@hub/delivery';
 import { EventStreamConsumer } from '../../apps/worker/src/event-stream.consumer';
 import { ADMIN_TOKEN, TestHub, waitFor } from './hub-test-app';
 import { ReceivedRequest } from './http-sink';
@@ -53,7 +52,8 @@ export async function explainDeliveries(hub: TestHub, subscriptionId: string, si
   const cache = hub.app.get(SubscriptionCache, { strict: false });
   lines.push(`subscription ${subscriptionId} in the worker's cache: ${cache.get(subscriptionId) ? 'yes' : 'NO'}`);
   const list = await admin(hub).get(`/api/v1/deliveries?subscriptionId=${subscriptionId}`);
-  const queue = hub.app.get<Queue>(getQueueToken(DELIVERY_QUEUE), { strict: false });
+  const queues = hub.app.get(DeliveryQueues, { strict: false });
+  const queue = queues.forSubscription(subscriptionId);
   for (const d of (list.body.data ?? []) as { id: string }[]) {
     const detail = (await admin(hub).get(`/api/v1/deliveries/${d.id}`)).body;
     const job = await queue.getJob(d.id);
@@ -62,7 +62,7 @@ export async function explainDeliveries(hub: TestHub, subscriptionId: string, si
   }
   if (!list.body.data?.length) lines.push(`no delivery records (GET /api/v1/deliveries answered ${list.status})`);
   const consumer = hub.app.get(EventStreamConsumer, { strict: false });
-  lines.push(`stream consumer: ${JSON.stringify(consumer.stats)}; queue counts: ${JSON.stringify(await queue.getJobCounts())}`);
+  lines.push(`stream consumer: ${JSON.stringify(consumer.stats)}; queue counts: ${JSON.stringify(await queues.jobCounts())}`);
   return lines.join('\n');
 }
 

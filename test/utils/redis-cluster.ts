@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -87,6 +88,23 @@ export class TestRedisCluster {
       return Number(range?.[2][1]);
     } finally {
       probe.disconnect();
+    }
+  }
+
+  /**
+   * A fresh hub prefix whose own tag is not on the first seed (so the client must follow MOVED) and
+   * whose partition and delivery shard tags cover every master (a few tags over three masters may
+   * miss one by chance; the count check is then about the hub, not the dice).
+   */
+  async spreadPrefix(name: string, partitions: number, deliveryQueues: number): Promise<string> {
+    for (;;) {
+      const prefix = `${name}-${randomBytes(3).toString('hex')}`;
+      if ((await this.nodeOf(`{${prefix}}`)) === this.ports[0]) continue;
+      const covers = async (tags: string[]) => new Set(await Promise.all(tags.map((tag) => this.nodeOf(tag)))).size === this.ports.length;
+      const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+      if (!(await covers(range(partitions).map((p) => `{${prefix}:p${p}}`)))) continue;
+      if (deliveryQueues > 1 && !(await covers(range(deliveryQueues).map((q) => `{${prefix}:q${q}}`)))) continue;
+      return prefix;
     }
   }
 

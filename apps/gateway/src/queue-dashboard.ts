@@ -21,8 +21,8 @@ const REFUSAL = {
 const CHALLENGE = 'Basic realm="webhook-hub queues", charset="UTF-8"';
 
 /**
- * Bull Board over every BullMQ queue the process registered (deliveries, and those modules add such
- * as telegram) at /admin/queues. A browser cannot send a bearer header, so
+ * Bull Board over every BullMQ queue the process registered (each delivery queue shard, and those
+ * modules add such as telegram) at /admin/queues. A browser cannot send a bearer header, so
  * HTTP Basic with the admin token as password works too (any user name); both compared in
  * constant time. Mounted only where the gateway runs (it owns the queue producer).
  */
@@ -32,8 +32,7 @@ export async function mountQueueDashboard(app: NestExpressApplication | NestFast
       app
         .get(DiscoveryService, { strict: false })
         .getProviders()
-        .map((wrapper) => wrapper.instance as unknown)
-        .filter((instance): instance is Queue => instance instanceof Queue),
+        .flatMap((wrapper) => queuesOf(wrapper.instance)),
     ),
   ].sort((a, b) => a.name.localeCompare(b.name));
   const board = (serverAdapter: ExpressAdapter | FastifyAdapter) =>
@@ -59,4 +58,11 @@ export async function mountQueueDashboard(app: NestExpressApplication | NestFast
     res.status(401).set('WWW-Authenticate', CHALLENGE).json(REFUSAL);
   };
   (app as NestExpressApplication).use(DASHBOARD_PATH, adminOnly, serverAdapter.getRouter());
+}
+
+/** A provider's queues: itself, or those it holds in `queues` (a set of shards, like DeliveryQueues). */
+function queuesOf(instance: unknown): Queue[] {
+  if (instance instanceof Queue) return [instance];
+  const held = (instance as { queues?: unknown } | null)?.queues;
+  return Array.isArray(held) ? held.filter((queue): queue is Queue => queue instanceof Queue) : [];
 }

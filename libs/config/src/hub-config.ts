@@ -131,6 +131,8 @@ export class HubConfig {
   eventStreamMaxLen!: number;
   /** Partitions of the event stream (EVENT_PARTITIONS); fixed for the life of a prefix. */
   eventPartitions!: number;
+  /** Delivery queue shards (DELIVERY_QUEUES); a subscription's deliveries always use one. Fixed for the life of a prefix. */
+  deliveryQueues!: number;
   /** /health/ready answers 503 past these: stream entries not yet processed by a group, delivery jobs waiting. */
   readiness!: { maxStreamLag: number; maxQueueBacklog: number };
   rateLimit!: { limit: number; windowMs: number };

@@ -76,6 +76,9 @@ export class HubEnv {
   @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(32)
   EVENT_PARTITIONS?: number;
 
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(32)
+  DELIVERY_QUEUES?: number;
+
   @Transform(toInt) @IsOptional() @IsInt() @Min(1)
   READY_MAX_STREAM_LAG?: number;
 

@@ -76,6 +76,7 @@ export function loadHubConfig(source: EnvSource): HubConfig {
     eventRetentionSeconds: env.EVENT_RETENTION_SECONDS ?? 7 * 24 * 3600,
     eventStreamMaxLen: env.EVENT_STREAM_MAXLEN ?? 1_000_000,
     eventPartitions: env.EVENT_PARTITIONS ?? 1,
+    deliveryQueues: env.DELIVERY_QUEUES ?? 1,
     readiness: { maxStreamLag: env.READY_MAX_STREAM_LAG ?? 10_000, maxQueueBacklog: env.READY_MAX_QUEUE_BACKLOG ?? 100_000 },
     rateLimit: { limit: env.RATE_LIMIT_PER_SOURCE ?? 6000, windowMs: env.RATE_LIMIT_WINDOW_MS ?? 60_000 },
     stream: {

@@ -42,23 +42,32 @@ export class DeliveriesRepository {
    */
   async createMany(deliveries: Delivery[], payloads: { key: string; body: string }[]): Promise<void> {
     if (deliveries.length === 0) return;
-    const keys: string[] = [this.keys.deliveriesIndex(), this.keys.deadLetters()];
-    const args: (string | number)[] = [DELIVERY_TTL_SECONDS, `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`, deliveries.length];
+    // One script per shard: its keys share the shard's hash tag (one slot on a cluster).
+    const byShard = groupBy(
+      deliveries.map((delivery, i) => ({ delivery, payload: payloads[i] })),
+      ({ delivery }) => this.keys.deliveryShardOf(delivery.subscriptionId),
+    );
+    await Promise.all([...byShard].map(([shard, group]) => this.createInShard(shard, group)));
+  }
+
+  private async createInShard(shard: number, group: { delivery: Delivery; payload: { key: string; body: string } }[]): Promise<void> {
+    const keys: string[] = [this.keys.deliveriesIndex(shard), this.keys.deadLetters(shard)];
+    const args: (string | number)[] = [DELIVERY_TTL_SECONDS, `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`, group.length];
     const bodies: string[] = [];
     const bodyArg = new Map<string, number>();
     // Lua's ARGV is 1-based: bodies follow the 3 leading arguments and 4 per delivery.
-    const firstBodyArg = 3 + deliveries.length * 4 + 1;
-    deliveries.forEach((d, i) => {
-      const { key, body } = payloads[i];
+    const firstBodyArg = 3 + group.length * 4 + 1;
+    for (const { delivery: d, payload } of group) {
+      const { key, body } = payload;
       let index = bodyArg.get(key);
       if (index === undefined) {
         index = firstBodyArg + bodies.length;
         bodyArg.set(key, index);
         bodies.push(body);
       }
-      keys.push(this.keys.delivery(d.id), this.keys.deliveriesOfSubscription(d.subscriptionId), this.keys.deliveriesOfEvent(d.eventId), key);
+      keys.push(this.keys.delivery(d.id), this.keys.deliveriesOfSubscription(d.subscriptionId), this.keys.deliveriesOfEvent(d.eventId, shard), key);
       args.push(d.id, Date.parse(d.createdAt), JSON.stringify(toHash({ ...d, [PAYLOAD_REF_FIELD]: key } as Partial<Delivery>)), index);
-    });
+    }
     await this.redis.hubCreateDeliveries(keys.length, ...keys, ...args, ...bodies);
   }
 
@@ -89,7 +98,7 @@ export class DeliveriesRepository {
       5,
       attempts,
       this.keys.delivery(id),
-      this.keys.deadLetters(),
+      this.keys.deadLetters(this.keys.deliveryShardOfDelivery(id)),
       options.subscriptionSucceeded ? this.keys.failingSince(options.subscriptionSucceeded) : attempts,
       // A delivery holding no reference (queued before bodies were shared) releases nothing: the record
       // has no payloadKey field, so the placeholder key is never touched.
@@ -131,21 +140,33 @@ export class DeliveriesRepository {
     return items.map((json) => JSON.parse(json) as DeliveryAttempt);
   }
 
-  /** Newest first, filtered by subscription, event and status. */
+  /** Newest first, filtered by subscription, event and status (merged over the delivery shards). */
   async list(query: DeliveryQuery): Promise<{ data: Delivery[]; nextCursor: string | null }> {
-    const index = query.eventId
-      ? this.keys.deliveriesOfEvent(query.eventId)
+    const shards = this.keys.deliveryShards;
+    const indexes = query.eventId
+      ? shards.map((shard) => this.keys.deliveriesOfEvent(query.eventId!, shard))
       : query.subscriptionId
-        ? this.keys.deliveriesOfSubscription(query.subscriptionId)
-        : this.keys.deliveriesIndex();
-    return this.page(index, query, (d) =>
+        ? [this.keys.deliveriesOfSubscription(query.subscriptionId)]
+        : shards.map((shard) => this.keys.deliveriesIndex(shard));
+    return this.page(indexes, query, (d) =>
       (!query.subscriptionId || d.subscriptionId === query.subscriptionId) && (!query.status || d.status === query.status),
     );
   }
 
-  /** Dead letters, newest first. */
+  /** Dead letters, newest first (of one subscription: only its shard's). */
   async listDead(query: { subscriptionId?: string; limit: number; cursor?: string }): Promise<{ data: Delivery[]; nextCursor: string | null }> {
-    return this.page(this.keys.deadLetters(), query, (d) => d.status === 'dead' && (!query.subscriptionId || d.subscriptionId === query.subscriptionId));
+    const shards = query.subscriptionId ? [this.keys.deliveryShardOf(query.subscriptionId)] : this.keys.deliveryShards;
+    return this.page(
+      shards.map((shard) => this.keys.deadLetters(shard)),
+      query,
+      (d) => d.status === 'dead' && (!query.subscriptionId || d.subscriptionId === query.subscriptionId),
+    );
+  }
+
+  /** Dead letters in every shard. */
+  async countDead(): Promise<number> {
+    const counts = await Promise.all(this.keys.deliveryShards.map((shard) => this.redis.zcard(this.keys.deadLetters(shard))));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /** Marks a delivery dead without an attempt (its job failed outside an attempt, e.g. stalled too often). */
@@ -156,12 +177,13 @@ export class DeliveriesRepository {
         .multi()
         .hset(this.keys.delivery(id), toHash({ status: 'dead', lastError: reason, deadAt: now.toISOString(), updatedAt: now.toISOString() }))
         .hdel(this.keys.delivery(id), 'nextAttemptAt')
-        .zadd(this.keys.deadLetters(), now.getTime(), id),
+        .zadd(this.keys.deadLetters(this.keys.deliveryShardOfDelivery(id)), now.getTime(), id),
     );
   }
 
   async removeDead(ids: string[]): Promise<void> {
-    if (ids.length) await this.redis.zrem(this.keys.deadLetters(), ...ids);
+    const byShard = groupBy(ids, (id) => this.keys.deliveryShardOfDelivery(id));
+    await Promise.all([...byShard].map(([shard, group]) => this.redis.zrem(this.keys.deadLetters(shard), ...group)));
   }
 
   /** Starts the subscription's failure clock if not running; returns when it started (ms). */
@@ -204,61 +226,133 @@ export class DeliveriesRepository {
     return this.redis.zrangebyscore(this.keys.deliveriesOfSubscription(subscriptionId), from, to, 'LIMIT', 0, limit);
   }
 
+  /** The deliveries of these ids that exist, in the order given (one pipeline per shard). */
   async getMany(ids: string[]): Promise<Delivery[]> {
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.delivery(id));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies
-      .map(([error, hash]) => {
-        if (error) throw error;
-        return Object.keys(hash as object).length ? fromHash(hash as Record<string, string>) : null;
-      })
-      .filter((d): d is Delivery => d !== null);
+    const found = new Map<string, Delivery>();
+    await Promise.all(
+      [...groupBy(ids, (id) => this.keys.deliveryShardOfDelivery(id)).values()].map(async (group) => {
+        const pipeline = this.redis.pipeline();
+        for (const id of group) pipeline.hgetall(this.keys.delivery(id));
+        const replies = (await pipeline.exec()) ?? [];
+        replies.forEach(([error, hash], i) => {
+          if (error) throw error;
+          if (Object.keys(hash as object).length) found.set(group[i], fromHash(hash as Record<string, string>));
+        });
+      }),
+    );
+    return ids.map((id) => found.get(id)).filter((d): d is Delivery => d !== undefined);
   }
 
-  private async page(index: string, query: { limit: number; cursor?: string }, keep: (d: Delivery) => boolean): Promise<{ data: Delivery[]; nextCursor: string | null }> {
-    const data: Delivery[] = [];
-    let max = '+inf';
-    let afterId: string | undefined;
-    if (query.cursor) {
-      const [ms, id] = [query.cursor.slice(0, query.cursor.indexOf('-')), query.cursor.slice(query.cursor.indexOf('-') + 1)];
-      max = ms;
-      afterId = id;
-    }
-    let scanned = 0;
-    let last: { score: number; id: string } | undefined;
+  /**
+   * One page, newest first, merged over sorted sets (one per shard) in the order Redis gives within
+   * one set: score descending, then id descending. The cursor is the last item's `<ms>-<id>`; each set
+   * is read after it in chunks, so a page costs a few reads per set however many items share a score.
+   */
+  private async page(indexes: string[], query: { limit: number; cursor?: string }, keep: (d: Delivery) => boolean): Promise<{ data: Delivery[]; nextCursor: string | null }> {
+    const after = query.cursor ? parseCursor(query.cursor) : undefined;
     const chunk = Math.min(Math.max(query.limit * 2, 100), 1000);
-    let offset = 0;
-    while (data.length < query.limit && scanned < 5_000) {
-      const rows = await this.redis.zrevrangebyscore(index, max, '-inf', 'WITHSCORES', 'LIMIT', offset, chunk);
-      if (rows.length === 0) return { data, nextCursor: null };
-      const ids: string[] = [];
-      const scores: number[] = [];
-      for (let i = 0; i < rows.length; i += 2) {
-        ids.push(rows[i]);
-        scores.push(Number(rows[i + 1]));
+    const readers = await Promise.all(indexes.map((index) => IndexReader.after(this.redis, index, after, chunk)));
+    const data: Delivery[] = [];
+    let last: IndexItem | undefined;
+    let scanned = 0;
+    for (;;) {
+      await Promise.all(readers.map((reader) => reader.fill()));
+      const batch: IndexItem[] = [];
+      while (batch.length < chunk) {
+        const next = IndexReader.take(readers);
+        if (!next) break;
+        batch.push(next);
+        if (readers.some((reader) => reader.needsFill())) break;
       }
-      offset += ids.length;
-      // Skip up to and including the cursor's id among equal scores.
-      let start = 0;
-      if (afterId) {
-        const at = ids.indexOf(afterId);
-        if (at >= 0) start = at + 1;
-        afterId = undefined;
-      }
-      const deliveries = new Map((await this.getMany(ids.slice(start))).map((d) => [d.id, d]));
-      for (let i = start; i < ids.length; i++) {
+      if (batch.length === 0) return { data, nextCursor: null };
+      const deliveries = new Map((await this.getMany(batch.map((item) => item.id))).map((d) => [d.id, d]));
+      for (const item of batch) {
         scanned++;
-        last = { score: scores[i], id: ids[i] };
-        const d = deliveries.get(ids[i]);
+        last = item;
+        const d = deliveries.get(item.id);
         if (d && keep(d)) data.push(d);
-        if (data.length === query.limit) break;
+        // A filter that matches little stops after 5,000 items and hands out a cursor to go on.
+        if (data.length === query.limit || scanned >= 5_000) return { data, nextCursor: `${last.score}-${last.id}` };
       }
-      if (rows.length / 2 < chunk) return { data, nextCursor: data.length === query.limit && last ? `${last.score}-${last.id}` : null };
     }
-    return { data, nextCursor: last ? `${last.score}-${last.id}` : null };
   }
+}
+
+interface IndexItem {
+  score: number;
+  id: string;
+}
+
+function parseCursor(cursor: string): IndexItem {
+  const dash = cursor.indexOf('-');
+  return { score: Number(cursor.slice(0, dash)), id: cursor.slice(dash + 1) };
+}
+
+/** True when `a` comes before `b` in newest-first order (score, then id, descending). */
+function before(a: IndexItem, b: IndexItem): boolean {
+  return a.score > b.score || (a.score === b.score && a.id > b.id);
+}
+
+/** Reads one sorted set newest first, in chunks, from after a cursor. */
+class IndexReader {
+  private buffer: IndexItem[] = [];
+  private done = false;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly index: string,
+    /** Read from this score down, skipping this many items at exactly that score (already handed out). */
+    private maxScore: number,
+    private skipAtMax: number,
+    private readonly chunk: number,
+  ) {}
+
+  static async after(redis: Redis, index: string, cursor: IndexItem | undefined, chunk: number): Promise<IndexReader> {
+    if (!cursor) return new IndexReader(redis, index, Infinity, 0, chunk);
+    // Items at the cursor's score that sort at or before it were on earlier pages.
+    const atScore = await redis.zrevrangebyscore(index, cursor.score, cursor.score);
+    return new IndexReader(redis, index, cursor.score, atScore.filter((id) => id >= cursor.id).length, chunk);
+  }
+
+  /** The reader whose next item comes first, which hands it over; undefined when all are drained. */
+  static take(readers: IndexReader[]): IndexItem | undefined {
+    let best: IndexReader | undefined;
+    for (const reader of readers) if (reader.buffer.length && (!best || before(reader.buffer[0], best.buffer[0]))) best = reader;
+    return best?.buffer.shift();
+  }
+
+  /** Its buffer is empty while the set may hold more: merging must wait for a read. */
+  needsFill(): boolean {
+    return this.buffer.length === 0 && !this.done;
+  }
+
+  async fill(): Promise<void> {
+    if (!this.needsFill()) return;
+    const max = this.maxScore === Infinity ? '+inf' : this.maxScore;
+    const rows = await this.redis.zrevrangebyscore(this.index, max, '-inf', 'WITHSCORES', 'LIMIT', this.skipAtMax, this.chunk);
+    for (let i = 0; i < rows.length; i += 2) this.buffer.push({ id: rows[i], score: Number(rows[i + 1]) });
+    if (rows.length / 2 < this.chunk) this.done = true;
+    const lowest = this.buffer.at(-1);
+    if (!lowest) return;
+    if (lowest.score === this.maxScore) this.skipAtMax += this.buffer.length;
+    else {
+      this.maxScore = lowest.score;
+      this.skipAtMax = this.buffer.filter((item) => item.score === lowest.score).length;
+    }
+  }
+}
+
+/** Items grouped by a key, in first-seen order. */
+function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 function toHash(d: Partial<Delivery>): Record<string, string> {

@@ -22,9 +22,10 @@ export class DeliveryPayloads {
     private readonly deliveries: DeliveriesRepository,
   ) {}
 
-  /** The key of these bytes for this event: equal bytes share one key. */
-  keyFor(eventId: string, body: string): string {
-    return this.keys.deliveryPayload(eventId, createHash('sha1').update(body).digest('base64url').slice(0, 16));
+  /** The key of these bytes for this event in the subscription's delivery shard: equal bytes in a shard share one key. */
+  keyFor(eventId: string, body: string, subscriptionId: string): string {
+    const digest = createHash('sha1').update(body).digest('base64url').slice(0, 16);
+    return this.keys.deliveryPayload(eventId, digest, this.keys.deliveryShardOf(subscriptionId));
   }
 
   /** The body under `key`, or null when no delivery holds it any more. */

@@ -1,15 +1,13 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { Queue } from 'bullmq';
 import { HubConfig } from '@hub/config';
-import { DELIVERY_QUEUE } from './delivery';
+import { DeliveryQueues } from './delivery-queues';
 
-/** The delivery queue answers within a second; reports its backlog (waiting, delayed, active). */
+/** The delivery queues answer within a second; reports their backlog (waiting, delayed, active), summed over the shards. */
 @Injectable()
 export class DeliveryQueueHealthIndicator {
   constructor(
-    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
+    private readonly queues: DeliveryQueues,
     private readonly indicator: HealthIndicatorService,
   ) {}
 
@@ -17,7 +15,7 @@ export class DeliveryQueueHealthIndicator {
     const session = this.indicator.check(key);
     try {
       const counts = await Promise.race([
-        this.queue.getJobCounts('waiting', 'delayed', 'active'),
+        this.queues.jobCounts('waiting', 'delayed', 'active'),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('queue did not answer within 1000 ms')), 1000).unref()),
       ]);
       return session.up(counts);
@@ -31,7 +29,7 @@ export class DeliveryQueueHealthIndicator {
 @Injectable()
 export class DeliveryBacklogHealthIndicator {
   constructor(
-    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
+    private readonly queues: DeliveryQueues,
     private readonly indicator: HealthIndicatorService,
     private readonly config: HubConfig,
   ) {}
@@ -40,7 +38,7 @@ export class DeliveryBacklogHealthIndicator {
     const session = this.indicator.check(key);
     const max = this.config.readiness.maxQueueBacklog;
     try {
-      const { waiting } = await this.queue.getJobCounts('waiting');
+      const { waiting } = await this.queues.jobCounts('waiting');
       if (waiting > max) return session.down({ waiting, message: `${waiting} delivery jobs are waiting for a worker (READY_MAX_QUEUE_BACKLOG ${max})` });
       return session.up({ waiting, maxWaiting: max });
     } catch (error) {

@@ -1,10 +1,9 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import { DomainEvent } from '@hub/store';
+import { Injectable } from '@nestjs/common';
+import { DomainEvent, RedisKeys } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryPayloads } from './delivery-payloads';
-import { DELIVERY_JOB, DELIVERY_QUEUE, Delivery, DeliveryJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
+import { DeliveryQueues } from './delivery-queues';
+import { DELIVERY_JOB, Delivery, DeliveryJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
 import { Subscription } from './subscription';
 
@@ -42,19 +41,27 @@ export interface PlannedDelivery {
  */
 @Injectable()
 export class DeliveryQueue {
-  private readonly logger = new Logger(DeliveryQueue.name);
-
   constructor(
-    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobData>,
+    private readonly queues: DeliveryQueues,
     private readonly deliveries: DeliveriesRepository,
     private readonly payloads: DeliveryPayloads,
-  ) {
-    // An EventEmitter 'error' without a listener would crash the process when Redis drops.
-    queue.on('error', (error: Error) => this.logger.warn(`delivery queue: ${error.message}`));
-  }
+    private readonly keys: RedisKeys,
+  ) {}
 
+  /** Records and queues deliveries, each in its subscription's shard (one round trip of each kind per shard). */
   async enqueue(planned: PlannedDelivery[]): Promise<Delivery[]> {
     if (planned.length === 0) return [];
+    if (this.keys.deliveryQueues === 1) return this.enqueueInShard(planned);
+    const byShard = new Map<number, PlannedDelivery[]>();
+    for (const p of planned) {
+      const shard = this.keys.deliveryShardOf(p.subscription.id);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), p]);
+    }
+    const records = new Map((await Promise.all([...byShard.values()].map((group) => this.enqueueInShard(group)))).flat().map((d) => [d.id, d]));
+    return planned.map((p) => records.get(deliveryId(p.event.id, p.subscription.id, p.suffix))!);
+  }
+
+  private async enqueueInShard(planned: PlannedDelivery[]): Promise<Delivery[]> {
     const now = Date.now();
     const records: Delivery[] = planned.map((p) => ({
       // An action's own body (not the event envelope) is kept for redrive and replay.
@@ -70,10 +77,10 @@ export class DeliveryQueue {
       createdAt: new Date(now).toISOString(),
       updatedAt: new Date(now).toISOString(),
     }));
-    const bodies = planned.map((p) => ({ key: this.payloads.keyFor(p.event.id, p.payload), body: p.payload }));
+    const bodies = planned.map((p) => ({ key: this.payloads.keyFor(p.event.id, p.payload, p.subscription.id), body: p.payload }));
     await this.deliveries.createMany(records, bodies);
     for (const { key, body } of bodies) this.payloads.remember(key, body);
-    await this.queue.addBulk(
+    await this.queues.forSubscription(planned[0].subscription.id).addBulk(
       planned.map((p, i) => {
         const schedule = p.subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
         return {
@@ -96,13 +103,14 @@ export class DeliveryQueue {
 
   /** Re-runs a dead delivery from a fresh attempt budget (its log continues). */
   async redrive(delivery: Delivery, subscription: Subscription, payload: string): Promise<void> {
-    await this.queue.remove(delivery.id).catch(() => undefined);
+    const queue = this.queues.forSubscription(subscription.id);
+    await queue.remove(delivery.id).catch(() => undefined);
     await this.deliveries.setStatus(delivery.id, { status: 'pending', url: subscription.url, trigger: 'redrive' });
     await this.deliveries.removeDead([delivery.id]);
-    const body = { key: this.payloads.keyFor(delivery.eventId, payload), body: payload };
+    const body = { key: this.payloads.keyFor(delivery.eventId, payload, subscription.id), body: payload };
     await this.deliveries.retainPayload(delivery.id, body);
     const schedule = subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
-    await this.queue.add(
+    await queue.add(
       DELIVERY_JOB,
       {
         deliveryId: delivery.id,

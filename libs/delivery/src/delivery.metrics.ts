@@ -1,10 +1,7 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import type Redis from 'ioredis';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { HubMetrics } from '@hub/observability';
-import { REDIS_CLIENT, RedisKeys } from '@hub/store';
-import { DELIVERY_QUEUE } from './delivery';
+import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveryQueues } from './delivery-queues';
 import { SubscriptionsRepository } from './subscriptions.repository';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -13,20 +10,19 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-chil
 @Injectable()
 export class DeliveryMetrics implements OnModuleInit {
   constructor(
-    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
+    private readonly queues: DeliveryQueues,
     private readonly subscriptions: SubscriptionsRepository,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly deliveries: DeliveriesRepository,
     @Optional() private readonly metrics?: HubMetrics,
   ) {}
 
   onModuleInit(): void {
     if (!this.metrics) return;
     this.metrics.stateGauge('hub_delivery_queue_jobs', 'Delivery jobs in the queue by state (waiting, active, delayed, prioritized, waiting-children, failed, completed).', ['state'], async () => {
-      const counts = await this.queue.getJobCounts(...JOB_STATES);
+      const counts = await this.queues.jobCounts(...JOB_STATES);
       return JOB_STATES.map((state) => [{ state }, counts[state] ?? 0]);
     });
-    this.metrics.stateGauge('hub_dead_letters', 'Deliveries that gave up, waiting for a redrive (GET /api/v1/dead-letters).', [], async () => [[{}, await this.redis.zcard(this.keys.deadLetters())]]);
+    this.metrics.stateGauge('hub_dead_letters', 'Deliveries that gave up, waiting for a redrive (GET /api/v1/dead-letters).', [], async () => [[{}, await this.deliveries.countDead()]]);
     this.metrics.stateGauge('hub_endpoints', 'Subscriptions (webhook endpoints) by state: enabled, disabled.', ['state'], async () => {
       const all = await this.subscriptions.all();
       const disabled = all.filter((s) => !s.enabled).length;

@@ -1,12 +1,11 @@
-import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DeadLettersService } from './dead-letters.service';
 import { DeliveriesRepository } from './deliveries.repository';
-import { DELIVERY_QUEUE } from './delivery';
 import { DeliveryHttpClient } from './delivery-http.client';
 import { DeliveryMetrics } from './delivery.metrics';
 import { DeliveryPayloads } from './delivery-payloads';
 import { DeliveryQueue } from './delivery-queue';
+import { DeliveryQueues } from './delivery-queues';
 import { DeliverySender } from './delivery-sender';
 import { HubStatsService } from './hub-stats.service';
 import { ReplayService } from './replay.service';
@@ -19,16 +18,8 @@ import { TestDeliveryService } from './test-delivery.service';
  * what the REST API and the MCP tools call. The gateway imports only this (a pure producer).
  */
 @Module({
-  imports: [
-    BullModule.registerQueue({
-      name: DELIVERY_QUEUE,
-      defaultJobOptions: {
-        removeOnComplete: { age: 3_600, count: 10_000 },
-        removeOnFail: { age: 14 * 86_400 },
-      },
-    }),
-  ],
   providers: [
+    DeliveryQueues,
     SubscriptionsRepository,
     SubscriptionsService,
     DeliveriesRepository,
@@ -44,7 +35,7 @@ import { TestDeliveryService } from './test-delivery.service';
   ],
   exports: [
     HubStatsService,
-    BullModule,
+    DeliveryQueues,
     SubscriptionsRepository,
     SubscriptionsService,
     DeliveriesRepository,

@@ -1,16 +1,14 @@
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { HubMetrics } from '@hub/observability';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { HubConfig } from '@hub/config';
 import { CircuitBreaker } from './circuit-breaker';
 import { DeliveriesRepository } from './deliveries.repository';
-import { DELIVERY_QUEUE, DeliveryAttempt, DeliveryJobData } from './delivery';
+import { DeliveryAttempt, DeliveryJobData } from './delivery';
 import { DeliveryPayloads } from './delivery-payloads';
 import { DeliverySender } from './delivery-sender';
 import { HttpAttempt } from './delivery-http.client';
 import { RetryableDeliveryError } from './delivery-backoff';
-import { DELIVERY_WORKER_SETTINGS, deliveryWorkerOptions } from './delivery-worker.options';
 import { nextRetryDelayMs, parseRetryAfter } from './retry-schedule';
 import { SubscriptionCache } from './subscription-cache';
 import { SubscriptionsService } from './subscriptions.service';
@@ -20,11 +18,11 @@ import { DeliveryThrottle } from './throttle';
  * Sends one delivery attempt: sign, POST, log the attempt, then decide. 2xx ends it; 410 disables
  * the endpoint at once; an SSRF refusal is permanent; anything else is retried on the schedule; the
  * last failure becomes a dead letter and advances the endpoint's failure clock. A paused endpoint
- * (circuit open, throttle) makes the job wait without spending an attempt.
+ * (circuit open, throttle) makes the job wait without spending an attempt. DeliveryWorkers runs it
+ * for every delivery queue shard.
  */
 @Injectable()
-@Processor(DELIVERY_QUEUE, deliveryWorkerOptions)
-export class DeliveryProcessor extends WorkerHost {
+export class DeliveryProcessor {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly breaker: CircuitBreaker;
 
@@ -36,11 +34,8 @@ export class DeliveryProcessor extends WorkerHost {
     private readonly sender: DeliverySender,
     private readonly payloads: DeliveryPayloads,
     private readonly throttle: DeliveryThrottle,
-    // Injected so the options are filled from config before the Worker is created.
-    @Inject(DELIVERY_WORKER_SETTINGS) _settings: unknown,
     @Optional() private readonly metrics?: HubMetrics,
   ) {
-    super();
     this.breaker = new CircuitBreaker(config.delivery.circuit);
   }
 
@@ -123,13 +118,11 @@ export class DeliveryProcessor extends WorkerHost {
     throw new RetryableDeliveryError(result.error ?? 'delivery failed', delay);
   }
 
-  @OnWorkerEvent('error')
   onError(error: Error): void {
     this.logger.warn(`delivery worker: ${error.message}`);
   }
 
   /** A job can fail outside process() (stalled too often after worker crashes): keep its record honest. */
-  @OnWorkerEvent('failed')
   async onFailed(job: Job<DeliveryJobData> | undefined, error: Error): Promise<void> {
     if (!job?.data?.deliveryId || error instanceof UnrecoverableError || error instanceof RetryableDeliveryError) return;
     if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
@@ -137,7 +130,6 @@ export class DeliveryProcessor extends WorkerHost {
     await this.deliveries.releasePayload(job.data.deliveryId, job.data.payloadKey).catch(() => undefined);
   }
 
-  /** Waits without spending an attempt (BullMQ's manual delay). */
   /**
    * The body is gone: every reference was released, which happens when this delivery is done already
    * (a job run again after its worker died past the last attempt's record). A delivery still open
@@ -151,6 +143,7 @@ export class DeliveryProcessor extends WorkerHost {
     return { durationMs: 0 };
   }
 
+  /** Waits without spending an attempt (BullMQ's manual delay). */
   private async postpone(job: Job<DeliveryJobData>, token: string | undefined, ms: number): Promise<never> {
     await job.moveToDelayed(Date.now() + Math.max(ms, 10), token);
     throw new DelayedError();

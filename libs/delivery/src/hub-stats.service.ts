@@ -1,9 +1,8 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { EVENT_SOURCES, IngressStats, IngressStatsRepository, REDIS_CLIENT, RedisKeys, totalLength } from '@hub/store';
-import { DELIVERY_QUEUE } from './delivery';
+import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveryQueues } from './delivery-queues';
 import { SubscriptionsService } from './subscriptions.service';
 
 export interface HubStats {
@@ -21,7 +20,8 @@ export class HubStatsService {
   constructor(
     private readonly ingress: IngressStatsRepository,
     private readonly subscriptions: SubscriptionsService,
-    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
+    private readonly queues: DeliveryQueues,
+    private readonly deliveries: DeliveriesRepository,
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     private readonly keys: RedisKeys,
   ) {}
@@ -30,9 +30,9 @@ export class HubStatsService {
     const [ingress, subs, counts, storedEvents, deadLetters] = await Promise.all([
       Promise.all(EVENT_SOURCES.map(async (source) => [source, await this.ingress.summary(source, 24)] as const)),
       this.subscriptions.list(),
-      this.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+      this.queues.jobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
       totalLength(this.redis, this.keys.partitionIds.map((p) => this.keys.eventStream(p))),
-      this.redis.zcard(this.keys.deadLetters()),
+      this.deliveries.countDead(),
     ]);
     const enabled = subs.filter((s) => s.enabled).length;
     return {

@@ -6,6 +6,7 @@ export { DeliveryErrorKind, DeliveryHttpClient, HttpAttempt } from './delivery-h
 export { DeliveryModule } from './delivery.module';
 export { DeliveryProcessor } from './delivery.processor';
 export { RetryableDeliveryError, deliveryBackoff } from './delivery-backoff';
+export { DeliveryQueues, deliveryQueueName } from './delivery-queues';
 export { DeliveryQueue, deliveryPayload, payloadFor, seedPayload } from './delivery-queue';
 export { DeliverySender, USER_AGENT } from './delivery-sender';
 export { DeliveryWorkerModule } from './delivery-worker.module';

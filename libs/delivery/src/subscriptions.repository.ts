@@ -98,9 +98,10 @@ export class SubscriptionsRepository {
       .multi()
       .hdel(this.keys.subscriptions(), subscription.id)
       .hdel(this.keys.subscriptionUrls(), subscription.url)
-      .del(this.keys.failingSince(subscription.id), this.keys.skippedEvents(subscription.id), this.keys.deliveriesOfSubscription(subscription.id))
       .publish(this.keys.subscriptionsChannel(), subscription.id);
     await exec(tx);
+    // Its delivery keys live in its delivery shard (another slot on a cluster); each expires on its own if this is missed.
+    await this.redis.del(this.keys.failingSince(subscription.id), this.keys.skippedEvents(subscription.id), this.keys.deliveriesOfSubscription(subscription.id));
     this.announce({ subscription, deleted: true });
   }
 

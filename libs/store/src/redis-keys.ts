@@ -1,4 +1,4 @@
-import { partitionFor, partitionOfEventId } from './event-id';
+import { fnv1a, partitionFor, partitionOfEventId } from './event-id';
 
 /**
  * Key names. Every key carries the hash tag `{<prefix>}` so the keys one Lua script touches share a
@@ -8,6 +8,8 @@ export class RedisKeys {
   readonly tag: string;
   /** The event-stream partitions, 0 .. partitions - 1. */
   readonly partitionIds: number[];
+  /** The delivery queue shards, 0 .. deliveryQueues - 1. */
+  readonly deliveryShards: number[];
 
   /**
    * `partitions` (EVENT_PARTITIONS) splits the event stream and the keys written with it (dedupe keys,
@@ -18,9 +20,17 @@ export class RedisKeys {
   constructor(
     readonly prefix: string,
     readonly partitions = 1,
+    /**
+     * DELIVERY_QUEUES splits the delivery queue, and every key written with a delivery (its record,
+     * attempts, indexes, dead letters, body, the subscription's failure clock and throttle) over hash
+     * tags `{<prefix>:q<n>}`, a subscription always in the same shard; with one shard they keep the
+     * prefix's tag.
+     */
+    readonly deliveryQueues = 1,
   ) {
     this.tag = `{${prefix}}`;
     this.partitionIds = Array.from({ length: partitions }, (_, p) => p);
+    this.deliveryShards = Array.from({ length: deliveryQueues }, (_, q) => q);
   }
 
   /** The hash tag of one partition's keys. */
@@ -53,14 +63,6 @@ export class RedisKeys {
     return `${this.partitionTag(partition)}:rate:${source}:${window}`;
   }
 
-  /**
-   * A delivery body shared by every delivery of one event that sends the same bytes (hash: body, refs);
-   * `digest` tells formats and own bodies apart. Deleted when its last delivery is done.
-   */
-  deliveryPayload(eventId: string, digest: string): string {
-    return `${this.tag}:payload:${eventId}:${digest}`;
-  }
-
   /** Present while the stream consumer of that name is alive (refreshed every 2 s, expires after 10 s). */
   consumerHeartbeat(consumerName: string): string {
     return `${this.tag}:consumer:${consumerName}`;
@@ -71,7 +73,7 @@ export class RedisKeys {
     return `${this.partitionTag(partition)}:events:dead`;
   }
 
-  /** Settings a running system must keep (the partition count). */
+  /** Settings a running system must keep (the partition and delivery queue counts). */
   meta(): string {
     return `${this.tag}:meta`;
   }
@@ -91,52 +93,85 @@ export class RedisKeys {
     return `${this.tag}:subscriptions:changed`;
   }
 
-  /** Prefix BullMQ puts before its queue keys; kept apart from ours. */
+  /** Prefix BullMQ puts before the keys of the hub's other queues (not deliveries); kept apart from ours. */
   queuePrefix(): string {
     return `${this.tag}:bull`;
   }
 
+  /** The delivery queue shard of a subscription (FNV-1a of its id; 0 with one shard). */
+  deliveryShardOf(subscriptionId: string): number {
+    return this.deliveryQueues === 1 ? 0 : fnv1a(subscriptionId.replace(/^sub_/, '')) % this.deliveryQueues;
+  }
+
+  /** The shard of a delivery, from the subscription its id names (`dlv_<event>_<subscription>[_<suffix>]`). */
+  deliveryShardOfDelivery(deliveryId: string): number {
+    return this.deliveryQueues === 1 ? 0 : this.deliveryShardOf(deliveryId.split('_')[2] ?? '');
+  }
+
+  /** The hash tag of one delivery shard's keys. */
+  deliveryTag(shard: number): string {
+    return this.deliveryQueues === 1 ? this.tag : `{${this.prefix}:q${shard}}`;
+  }
+
+  /** BullMQ's prefix for one delivery shard's queue (with one shard, the other queues' prefix). */
+  deliveryQueuePrefix(shard: number): string {
+    return `${this.deliveryTag(shard)}:bull`;
+  }
+
   /** One delivery (event x subscription): hash of its state. */
   delivery(deliveryId: string): string {
-    return `${this.tag}:delivery:${deliveryId}`;
+    return `${this.deliveryTag(this.deliveryShardOfDelivery(deliveryId))}:delivery:${deliveryId}`;
   }
 
   /** A delivery's attempts log: list of JSON attempts, oldest first. */
   deliveryAttempts(deliveryId: string): string {
-    return `${this.tag}:delivery:${deliveryId}:attempts`;
+    return `${this.delivery(deliveryId)}:attempts`;
   }
 
-  /** Deliveries by creation time: all, per subscription, per event (sorted sets, score = ms). */
-  deliveriesIndex(): string {
-    return `${this.tag}:deliveries`;
+  /** One shard's deliveries by creation time; also per subscription and per event (sorted sets, score = ms). */
+  deliveriesIndex(shard = 0): string {
+    return `${this.deliveryTag(shard)}:deliveries`;
   }
 
   deliveriesOfSubscription(subscriptionId: string): string {
-    return `${this.tag}:deliveries:subscription:${subscriptionId}`;
+    return `${this.deliveryTag(this.deliveryShardOf(subscriptionId))}:deliveries:subscription:${subscriptionId}`;
   }
 
-  deliveriesOfEvent(eventId: string): string {
-    return `${this.tag}:deliveries:event:${eventId}`;
+  deliveriesOfEvent(eventId: string, shard = 0): string {
+    return `${this.deliveryTag(shard)}:deliveries:event:${eventId}`;
   }
 
-  /** Dead letters: sorted set of delivery ids by the time they died. */
-  deadLetters(): string {
-    return `${this.tag}:dead-letters`;
+  /** One shard's dead letters: sorted set of delivery ids by the time they died. */
+  deadLetters(shard = 0): string {
+    return `${this.deliveryTag(shard)}:dead-letters`;
+  }
+
+  /**
+   * A delivery body shared by the deliveries of one event in one shard that send the same bytes
+   * (hash: body, refs); `digest` tells formats and own bodies apart. Deleted when its last delivery is done.
+   */
+  deliveryPayload(eventId: string, digest: string, shard = 0): string {
+    return `${this.deliveryTag(shard)}:payload:${eventId}:${digest}`;
   }
 
   /** When a subscription's exhausted deliveries started without a success since (failure clock). */
   failingSince(subscriptionId: string): string {
-    return `${this.tag}:subscription:${subscriptionId}:failing-since`;
+    return `${this.subscriptionTag(subscriptionId)}:subscription:${subscriptionId}:failing-since`;
   }
 
   /** Events that matched a subscription while it was disabled (sorted set of event ids by time). */
   skippedEvents(subscriptionId: string): string {
-    return `${this.tag}:subscription:${subscriptionId}:skipped`;
+    return `${this.subscriptionTag(subscriptionId)}:subscription:${subscriptionId}:skipped`;
   }
 
   /** Per-second counter for a subscription's throttle. */
   throttleWindow(subscriptionId: string, second: number): string {
-    return `${this.tag}:subscription:${subscriptionId}:throttle:${second}`;
+    return `${this.subscriptionTag(subscriptionId)}:subscription:${subscriptionId}:throttle:${second}`;
+  }
+
+  /** The tag of a subscription's delivery keys: its shard's. */
+  private subscriptionTag(subscriptionId: string): string {
+    return this.deliveryTag(this.deliveryShardOf(subscriptionId));
   }
 
   /** Pub/sub channel carrying every processed event batch to every gateway (live MCP notifications). */

@@ -31,7 +31,7 @@ import { SharedAdminToken } from './shared-admin-token';
         return client;
       },
     },
-    { provide: RedisKeys, inject: [HubConfig], useFactory: (config: HubConfig) => new RedisKeys(config.prefix, config.eventPartitions) },
+    { provide: RedisKeys, inject: [HubConfig], useFactory: (config: HubConfig) => new RedisKeys(config.prefix, config.eventPartitions, config.deliveryQueues) },
     EventsRepository,
     IngressStatsRepository,
     SharedAdminToken,
@@ -57,20 +57,27 @@ export class StoreModule implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The partition count is fixed for the life of a prefix: events, dedupe keys and ids already sit
-   * in their partitions, and another count would look for them elsewhere. The first process records
-   * it; a process started with another count refuses to start (only noted in the log when Redis came
-   * up after the boot).
+   * The partition and delivery queue counts are fixed for the life of a prefix: events, dedupe keys,
+   * ids, deliveries and their jobs already sit where the count put them, and another count would look
+   * for them elsewhere (or run two workers' worth of queues over one shard's jobs). The first process
+   * records them; a process started with other counts refuses to start (only noted in the log when
+   * Redis came up after the boot).
    */
   private async checkPartitions(): Promise<void> {
     const key = this.keys.meta();
-    await this.redis.hsetnx(key, 'eventPartitions', String(this.keys.partitions));
-    const recorded = Number(await this.redis.hget(key, 'eventPartitions'));
-    if (recorded !== this.keys.partitions) {
-      throw new Error(
-        `EVENT_PARTITIONS is ${this.keys.partitions} but prefix ${this.keys.prefix} was started with ${recorded}: the count cannot change on a ` +
-          `running system (events, dedupe keys and ids are placed by it). Keep EVENT_PARTITIONS=${recorded}, or start the new count under another HUB_PREFIX (docs/scaling.md)`,
-      );
+    const counts = [
+      { field: 'eventPartitions', variable: 'EVENT_PARTITIONS', value: this.keys.partitions, placed: 'events, dedupe keys and ids' },
+      { field: 'deliveryQueues', variable: 'DELIVERY_QUEUES', value: this.keys.deliveryQueues, placed: 'deliveries, their jobs and records' },
+    ];
+    for (const { field, variable, value, placed } of counts) {
+      await this.redis.hsetnx(key, field, String(value));
+      const recorded = Number(await this.redis.hget(key, field));
+      if (recorded !== value) {
+        throw new Error(
+          `${variable} is ${value} but prefix ${this.keys.prefix} was started with ${recorded}: the count cannot change on a ` +
+            `running system (${placed} are placed by it). Keep ${variable}=${recorded}, or start the new count under another HUB_PREFIX (docs/scaling.md)`,
+        );
+      }
     }
   }
 

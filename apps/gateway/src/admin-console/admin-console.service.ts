@@ -52,7 +52,7 @@ export class AdminConsoleService {
       ),
       this.endpointRows(),
       this.deadLetters.list({ limit: 50 }),
-      this.redis.zcard(this.keys.deadLetters()),
+      this.deliveries.countDead(),
       this.approvalRows(),
       this.events.list({ ...(filter.source ? { source: filter.source } : {}), ...(filter.type ? { type: filter.type } : {}), limit: 25, ...(filter.cursor ? { cursor: filter.cursor } : {}) }),
     ]);

@@ -1,0 +1,43 @@
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Worker } from 'bullmq';
+import { HubConfig } from '@hub/config';
+import { QueueConnection, RedisKeys } from '@hub/store';
+import { DeliveryJobData } from './delivery';
+import { DeliveryProcessor } from './delivery.processor';
+import { deliveryQueueName } from './delivery-queues';
+import { deliveryWorkerOptions } from './delivery-worker.options';
+
+/**
+ * One BullMQ Worker per delivery queue shard, each running DeliveryProcessor with DELIVERY_CONCURRENCY.
+ * What @nestjs/bullmq's @Processor/WorkerHost does for one queue, for a number of queues known only
+ * from config (decorators are fixed when the class is declared).
+ */
+@Injectable()
+export class DeliveryWorkers implements OnModuleInit, OnApplicationShutdown {
+  private workers: Worker<DeliveryJobData>[] = [];
+
+  constructor(
+    private readonly config: HubConfig,
+    private readonly keys: RedisKeys,
+    private readonly connection: QueueConnection,
+    private readonly processor: DeliveryProcessor,
+  ) {}
+
+  onModuleInit(): void {
+    const options = deliveryWorkerOptions(this.config);
+    this.workers = this.keys.deliveryShards.map((shard) => {
+      const worker = new Worker<DeliveryJobData>(deliveryQueueName(shard, this.keys.deliveryQueues), (job, token) => this.processor.process(job, token), {
+        ...options,
+        connection: this.connection.options(),
+        prefix: this.keys.deliveryQueuePrefix(shard),
+      });
+      worker.on('error', (error) => this.processor.onError(error));
+      worker.on('failed', (job, error) => void this.processor.onFailed(job, error));
+      return worker;
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+}
