@@ -60,7 +60,7 @@ async function startCluster() {
   probe.disconnect();
   await sleep(500);
   return {
-    env: { REDIS_CLUSTER_NODES: ports.map((p) => `127.0.0.1:${p}`).join(','), REDIS_URL: `redis://127.0.0.1:${ports[0]}`, EVENT_PARTITIONS: '8' },
+    env: { REDIS_CLUSTER_NODES: ports.map((p) => `127.0.0.1:${p}`).join(','), REDIS_URL: `redis://127.0.0.1:${ports[0]}`, EVENT_PARTITIONS: '8', DELIVERY_QUEUES: '4' },
     stop: async () => {
       for (const node of nodes) node.kill('SIGKILL');
       await sleep(200);
