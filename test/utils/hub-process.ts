@@ -51,12 +51,12 @@ export class HubProcess {
     return this;
   }
 
-  /** Sends a signal and waits for the exit (SIGKILL: nothing runs on the way out). */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** Sends a signal and waits for the exit (SIGKILL: nothing runs on the way out); says how it ended. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
     const child = this.child;
-    if (!child || !this.running) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
+    if (!child || !this.running) return undefined;
+    return new Promise((resolve) => {
+      child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
       child.kill(signal);
     });
   }

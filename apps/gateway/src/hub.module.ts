@@ -10,6 +10,8 @@ import { QueueConnection, RedisKeys, StoreModule } from '@hub/store';
 import { WebhookCoreModule } from '@hub/webhook-core';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { GatewayModule } from './gateway.module';
+import { WorkerProcessHealthIndicator } from './worker-process.health-indicator';
+import { WorkerProcessModule } from './worker-process.module';
 
 /** Query and body DTOs: unknown fields rejected, every error listed in one 400. */
 export function createValidationPipe(): ValidationPipe {
@@ -45,11 +47,14 @@ export function bullRootModule(): DynamicModule {
 
 /**
  * One process of the hub. HUB_ROLE picks the halves: `gateway` (HTTP ingress and APIs), `worker`
- * (stream consumer) or `all`. Health is served in every role.
+ * (stream consumer) or `all`. Health is served in every role. A role-`all` process whose worker half
+ * runs in a child process (config.workerForked, HUB_WORKER_PROCESS=fork) builds the gateway half and
+ * the WorkerProcess that supervises the child.
  */
 @Module({})
 export class HubModule {
   static register(config: HubConfig): DynamicModule {
+    const forked = config.workerForked;
     return {
       module: HubModule,
       imports: [
@@ -58,13 +63,18 @@ export class HubModule {
         StoreModule,
         bullRootModule(),
         WebhookCoreModule,
-        HealthModule.forRoot({ imports: [DeliveryModule], indicators: [DeliveryQueueHealthIndicator], readiness: [DeliveryBacklogHealthIndicator] }),
+        HealthModule.forRoot({
+          imports: [DeliveryModule, ...(forked ? [WorkerProcessModule] : [])],
+          indicators: [DeliveryQueueHealthIndicator, ...(forked ? [WorkerProcessHealthIndicator] : [])],
+          readiness: [DeliveryBacklogHealthIndicator],
+        }),
         MetricsModule,
         // Providers in every role: their routes where the gateway runs, their stream handlers where the worker runs.
         ApprovalsModule.register(config),
         ProvidersModule.register(config),
         ...(config.runsGateway ? [GatewayModule] : []),
         ...(config.runsWorker ? [WorkerModule] : []),
+        ...(forked ? [WorkerProcessModule] : []),
       ],
       providers: [{ provide: APP_PIPE, useFactory: createValidationPipe }],
     };

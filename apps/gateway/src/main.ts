@@ -1,17 +1,25 @@
 import { ConfigModule } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadHubConfig } from '@hub/config';
+import { HubMetrics } from '@hub/observability';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHubApp } from './hub-app.factory';
 import { LocalRedis, LocalRedisError, ensureRedis } from './local-redis.launcher';
+import { WorkerProcess } from './worker-process.module';
+import { connectToSupervisor } from './worker-supervisor';
 
 const SHUTDOWN_GRACE_MS = 20_000;
 
 /**
  * Starts one hub process: loads .env, validates the environment, decides on Redis (REDIS_URL, or the
- * one on 127.0.0.1:LOCAL_REDIS_PORT, or a redis-server it starts itself), then serves.
+ * one on 127.0.0.1:LOCAL_REDIS_PORT, or a redis-server it starts itself), then serves. With HUB_ROLE=all
+ * and HUB_WORKER_PROCESS=fork (the default) this process serves the gateway half and runs the worker half
+ * as a child process of this same script (HUB_ROLE=worker), which it supervises (WorkerProcess).
  */
 async function bootstrap(): Promise<void> {
+  // A worker forked by a gateway: ends with its gateway, however that one ends.
+  const supervisor = connectToSupervisor();
   await ConfigModule.forRoot({ envFilePath: ['.env'], expandVariables: true });
   let config;
   let localRedis: LocalRedis | undefined;
@@ -30,6 +38,9 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  // The gateway half here, the worker half in a child process (started once this one listens). A forked
+  // worker never forks again (its role is `worker`; the check keeps it so whatever its environment says).
+  config.workerForked = config.forksWorker && !supervisor;
   const app = await createHubApp(config);
   const logger = app.get(Logger);
   if (localRedis) {
@@ -58,13 +69,17 @@ async function bootstrap(): Promise<void> {
     });
   }
   await app.listen(config.port, config.host);
-  logger.log(`webhook hub (${config.role}) listening on http://${config.host}:${config.port}, Redis ${redact(config.redisUrl)}, prefix ${config.prefix}`);
+  const port = (server.address() as AddressInfo | null)?.port ?? config.port;
+  logger.log(`webhook hub (${config.role}) listening on http://${config.host}:${port}, Redis ${redact(config.redisUrl)}, prefix ${config.prefix}`);
   if (config.runsGateway) logger.log(`console ${config.publicUrl}/admin (any user name, the admin token as password), API docs ${config.publicUrl}/docs`);
   if (config.adminTokenGenerated) {
     // Logged once, on purpose: the operator needs it and did not set one. After listen, so it is the
     // token the prefix shares (a later start adopts the first one stored in Redis), not this process's draft.
     logger.warn(`HUB_ADMIN_TOKEN is not set; every process of prefix ${config.prefix} shares this generated one (kept in Redis): ${config.adminToken}`);
   }
+  // After the token is settled: the child is handed this one (and REDIS_URL as decided above).
+  if (config.workerForked) app.get(WorkerProcess).start(__filename);
+  supervisor?.ready(() => app.get(HubMetrics).registry.getMetricsAsJSON());
 }
 
 function redact(url: string): string {

@@ -1,6 +1,8 @@
 /** The roles one process can play: the HTTP gateway, the background worker, or both (the default). */
 export type HubRole = 'gateway' | 'worker' | 'all';
 export type HttpAdapterName = 'express' | 'fastify';
+/** HUB_WORKER_PROCESS: where HUB_ROLE=all runs its worker half. */
+export type WorkerProcessMode = 'fork' | 'inline';
 
 export interface WhatsAppConfig {
   /** Meta App Secrets (X-Hub-Signature-256); every listed secret verifies. */
@@ -119,6 +121,14 @@ export class HubConfig {
   /** Prefix of every Redis key and queue. */
   prefix!: string;
   role!: HubRole;
+  /** HUB_WORKER_PROCESS (default `fork`): with role `all`, the worker half runs in a child process (see workerForked); ignored by the other roles. */
+  workerProcess!: WorkerProcessMode;
+  /**
+   * Not an environment variable: set by the process entry (main.ts) in a role-`all` process that forked its
+   * worker half into a child process, so this process builds the gateway half only. False everywhere else
+   * (an app built in-process, as the tests do, runs what its role says).
+   */
+  workerForked = false;
   adminToken!: string;
   /** True when HUB_ADMIN_TOKEN was unset and the token above was generated at boot. */
   adminTokenGenerated!: boolean;
@@ -155,6 +165,11 @@ export class HubConfig {
   }
 
   get runsWorker(): boolean {
-    return this.role !== 'gateway';
+    return this.role !== 'gateway' && !this.workerForked;
+  }
+
+  /** Role `all` with HUB_WORKER_PROCESS=fork: the process entry runs the worker half in a supervised child process. */
+  get forksWorker(): boolean {
+    return this.role === 'all' && this.workerProcess === 'fork';
   }
 }

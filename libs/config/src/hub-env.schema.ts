@@ -46,6 +46,12 @@ export class HubEnv {
   @Transform(emptyToUndefined) @IsOptional() @IsIn(['gateway', 'worker', 'all'])
   HUB_ROLE?: string;
 
+  /** With HUB_ROLE=all: `fork` (default) runs the worker half in a child process the gateway supervises, `inline` in the same process. */
+  @Transform(emptyToUndefined) @IsOptional() @IsIn(['fork', 'inline'], {
+    message: 'must be "fork" (the worker half in its own process, the default) or "inline" (gateway and worker in one process)',
+  })
+  HUB_WORKER_PROCESS?: string;
+
   @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
   HUB_ADMIN_TOKEN?: string;
 

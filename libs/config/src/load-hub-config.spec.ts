@@ -95,3 +95,24 @@ describe('.env.example', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('HUB_WORKER_PROCESS', () => {
+  it('forks the worker half by default for role all, and only for role all', () => {
+    const config = loadHubConfig({});
+    expect(config).toMatchObject({ workerProcess: 'fork', workerForked: false, forksWorker: true });
+    // Built in-process (the tests, the stdio MCP server), a role-all app still runs both halves: only main.ts forks.
+    expect(config.runsGateway && config.runsWorker).toBe(true);
+    config.workerForked = true;
+    expect([config.runsGateway, config.runsWorker]).toEqual([true, false]);
+    expect(loadHubConfig({ HUB_WORKER_PROCESS: 'inline' }).forksWorker).toBe(false);
+    expect(loadHubConfig({ HUB_WORKER_PROCESS: '' }).workerProcess).toBe('fork');
+    expect(loadHubConfig({ HUB_ROLE: 'gateway' }).forksWorker).toBe(false);
+    expect(loadHubConfig({ HUB_ROLE: 'worker', HUB_WORKER_PROCESS: 'fork' }).forksWorker).toBe(false);
+  });
+
+  it('refuses anything but fork or inline, naming the variable', () => {
+    expect(() => loadHubConfig({ HUB_WORKER_PROCESS: 'threads' })).toThrow(
+      new ConfigError('Invalid configuration: HUB_WORKER_PROCESS must be "fork" (the worker half in its own process, the default) or "inline" (gateway and worker in one process) (got "threads")'),
+    );
+  });
+});

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
-import { HttpAdapterName, HubConfig, HubRole, MakeComAuthMode, RedisConnectionConfig } from './hub-config';
+import { HttpAdapterName, HubConfig, HubRole, MakeComAuthMode, RedisConnectionConfig, WorkerProcessMode } from './hub-config';
 import { HubEnv, SECRET_VARIABLES } from './hub-env.schema';
 
 export type EnvSource = Record<string, string | undefined>;
@@ -66,6 +66,8 @@ export function loadHubConfig(source: EnvSource): HubConfig {
     redis: redisConnection(env.REDIS_URL ?? 'redis://127.0.0.1:6379', env.REDIS_CLUSTER_NODES, env.REDIS_PASSWORD, env.REDIS_TLS),
     prefix: env.HUB_PREFIX ?? 'hub',
     role: (env.HUB_ROLE ?? 'all') as HubRole,
+    workerProcess: (env.HUB_WORKER_PROCESS ?? 'fork') as WorkerProcessMode,
+    workerForked: false,
     adminToken,
     adminTokenGenerated: env.HUB_ADMIN_TOKEN === undefined,
     httpAdapter: (env.HTTP_ADAPTER ?? 'express') as HttpAdapterName,
@@ -142,7 +144,7 @@ export function loadHubConfig(source: EnvSource): HubConfig {
       url: (env.DIGITAL_SAMBA_API_URL ?? 'https://api.digitalsamba.com/api/v1').replace(/\/+$/, ''),
       ...(env.DIGITAL_SAMBA_API_KEY ? { key: env.DIGITAL_SAMBA_API_KEY } : {}),
     },
-  } satisfies Omit<HubConfig, 'runsGateway' | 'runsWorker'>);
+  } satisfies Omit<HubConfig, 'runsGateway' | 'runsWorker' | 'forksWorker'>);
   return config;
 }
 

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const PROCESS_METRICS = 'hub_process_';
+
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 /**
  * The hub's Prometheus metrics, one registry per app (tests run several apps in one process).
@@ -8,6 +12,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 @Injectable()
 export class HubMetrics {
   readonly registry = new Registry();
+  private readonly sources: (() => Promise<unknown>)[] = [];
 
   /** Ingress requests by source and outcome (accepted, duplicate, rejected). */
   readonly ingressRequests = new Counter({
@@ -72,7 +77,29 @@ export class HubMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'hub_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: PROCESS_METRICS });
+  }
+
+  /**
+   * Adds another process's metrics (its registry's getMetricsAsJSON(), or undefined when it cannot say) to
+   * every scrape of this one: the worker process a role-`all` gateway forks. Counters and histograms are
+   * summed; gauges read from the store at scrape time are this process's (both read the same Redis); process
+   * metrics (`hub_process_*`) stay this process's own.
+   */
+  addSource(read: () => Promise<unknown>): void {
+    this.sources.push(read);
+  }
+
+  /** The Prometheus text of /metrics: this registry, plus the sources added. */
+  async scrape(): Promise<string> {
+    if (this.sources.length === 0) return this.registry.metrics();
+    const [own, ...others] = await Promise.all([this.registry.getMetricsAsJSON(), ...this.sources.map((read) => read().catch(() => undefined))]);
+    // Aggregation takes each metric's method from its first occurrence, this process's.
+    for (const metric of own) if (metric.name.startsWith(PROCESS_METRICS)) Object.assign(metric, { aggregator: 'first' });
+    const added = others
+      .filter((list): list is MetricsJson => Array.isArray(list))
+      .map((list) => list.filter((metric) => typeof metric?.name === 'string' && !metric.name.startsWith(PROCESS_METRICS)));
+    return AggregatorRegistry.aggregate([own, ...added]).metrics();
   }
 
   /**
@@ -85,6 +112,8 @@ export class HubMetrics {
       help,
       labelNames,
       registers: [this.registry],
+      // Every process reads the same store: merged with another process's scrape (addSource), counted once.
+      aggregator: 'first',
       async collect() {
         this.reset();
         try {
