@@ -8,15 +8,19 @@ const { join } = require('node:path');
 const autocannon = require('autocannon');
 
 const ROOT = join(__dirname, '..');
+/** Where the compiled hub to measure lives (its dist/): this checkout, or BENCH_HUB_ROOT (another build). */
+const HUB_ROOT = process.env.BENCH_HUB_ROOT ?? ROOT;
+const HUB_MAIN = join(HUB_ROOT, 'dist/apps/gateway/src/main.js');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /**
  * POSTs for SECONDS (or `amount` requests) over CONNECTIONS connections; `next()` gives each
- * request's {body, headers, path?}.
+ * request's {body, headers, path?, key?}. `onResponse(status, key)`, when given, hears every answer
+ * with the key its request was built with (a connection sends one request at a time).
  */
-function runLoad(url, next, { connections = CONNECTIONS, seconds = SECONDS, amount } = {}) {
+function runLoad(url, next, { connections = CONNECTIONS, seconds = SECONDS, amount, onResponse } = {}) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -25,7 +29,14 @@ function runLoad(url, next, { connections = CONNECTIONS, seconds = SECONDS, amou
         connections,
         ...(amount ? { amount } : { duration: seconds }),
         headers: { 'content-type': 'application/json' },
-        requests: [{ setupRequest: (req) => { const { body, headers, path } = next(); return { ...req, ...(path ? { path } : {}), body, headers: { ...req.headers, ...headers } }; } }],
+        requests: [{
+          setupRequest: (req, context) => {
+            const { body, headers, path, key } = next();
+            if (context) context.key = key;
+            return { ...req, ...(path ? { path } : {}), body, headers: { ...req.headers, ...headers } };
+          },
+          ...(onResponse ? { onResponse: (status, _body, context) => onResponse(status, context?.key) } : {}),
+        }],
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
@@ -43,13 +54,19 @@ function summary(result) {
   };
 }
 
-/** The compiled hub (dist/) with `env`, once /health answers. */
-async function startHubProcess(port, env) {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
+/**
+ * The compiled hub (dist/) with `env`, once /health answers. `nodeArgs` go before the script (for
+ * example --cpu-prof); `stdio` overrides where its output goes.
+ */
+async function startHubProcess(port, env, { nodeArgs = [], stdio = ['ignore', 'ignore', 'inherit'] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, HUB_MAIN], {
+    cwd: HUB_ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', HUB_ADMIN_TOKEN: 'bench-admin-token-0123456789', RATE_LIMIT_PER_SOURCE: '1000000000', REDIS_URL, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio,
   });
-  for (let i = 0; i < 100; i++) {
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 100 && !exited; i++) {
     const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
     if (ok) return child;
     await new Promise((r) => setTimeout(r, 100));
@@ -59,8 +76,10 @@ async function startHubProcess(port, env) {
 }
 
 async function stopProcess(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await exited;
 }
 
 /** Commands Redis executed (script internals included) and script calls (one per round trip for scripts). */
@@ -83,4 +102,4 @@ async function deleteKeys(redis, pattern) {
   } while (cursor !== '0');
 }
 
-module.exports = { ROOT, SECONDS, CONNECTIONS, REDIS_URL, runLoad, summary, startHubProcess, stopProcess, redisCounters, deleteKeys };
+module.exports = { ROOT, HUB_ROOT, HUB_MAIN, SECONDS, CONNECTIONS, REDIS_URL, runLoad, summary, startHubProcess, stopProcess, redisCounters, deleteKeys };

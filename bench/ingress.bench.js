@@ -1,5 +1,7 @@
 /*
- * Ingress benchmark. Runs against the compiled hub (npm run bench builds first) and the local Redis.
+ * Ingress benchmark (npm run bench:ingress; writes bench/results/ingress.json). Runs against the
+ * compiled hub (the npm script builds first) and the local Redis. The full suite is npm run bench
+ * (performance.bench.js).
  *
  * Everything is reported as a ratio against baselines measured in the same run on the same machine,
  * because absolute numbers on a noisy 2-core box mean little:
@@ -142,7 +144,7 @@ async function main() {
     const results = { at: new Date().toISOString(), seconds: SECONDS, connections: CONNECTIONS, httpFloor: floor, storeCeiling: store, hubs, ratios };
     console.log('ratios', JSON.stringify(ratios, null, 2));
     mkdirSync(join(__dirname, 'results'), { recursive: true });
-    writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify(results, null, 2));
+    writeFileSync(join(__dirname, 'results', 'ingress.json'), JSON.stringify(results, null, 2));
   } finally {
     for (const adapter of ADAPTERS) await deleteKeys(redis, `{${prefix}-${adapter}}:*`);
     await deleteKeys(redis, `{${prefix}-store}:*`);

@@ -26,17 +26,18 @@ const TOKEN = 'bench-admin-token-0123456789';
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const stats = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
+  if (!sorted.length) return { p50Ms: null, p99Ms: null, maxMs: null, n: 0 };
   return { p50Ms: +percentile(sorted, 0.5).toFixed(2), p99Ms: +percentile(sorted, 0.99).toFixed(2), maxMs: +sorted[sorted.length - 1].toFixed(2), n: sorted.length };
 };
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Open loop: starts `send(i)` every 1000/RATE ms whatever the previous ones are doing. */
-async function openLoop(count, send) {
+/** Open loop: starts `send(i)` every 1000/rate ms whatever the previous ones are doing. */
+async function openLoop(count, send, rate = RATE) {
   const started = now();
   const running = [];
   for (let i = 0; i < count; i++) {
-    const due = started + (i * 1000) / RATE;
+    const due = started + (i * 1000) / rate;
     const wait = due - now();
     if (wait > 0) await sleep(wait);
     running.push(send(i));
@@ -44,7 +45,7 @@ async function openLoop(count, send) {
   await Promise.all(running);
 }
 
-async function pubsubFloor() {
+async function pubsubFloor({ events = EVENTS, rate = RATE } = {}) {
   const channel = `bench-mcp-${randomBytes(3).toString('hex')}`;
   const pub = new Redis(REDIS_URL);
   const sub = new Redis(REDIS_URL);
@@ -52,20 +53,26 @@ async function pubsubFloor() {
   sub.on('message', (_c, message) => pending.get(message)?.());
   await sub.subscribe(channel);
   const latencies = [];
-  await openLoop(EVENTS, (i) => new Promise((resolve) => {
+  await openLoop(events, (i) => new Promise((resolve) => {
     const at = now();
     pending.set(String(i), () => { latencies.push(now() - at); resolve(); });
     void pub.publish(channel, String(i));
-  }));
+  }), rate);
   pub.disconnect();
   sub.disconnect();
   return stats(latencies);
 }
 
-async function hubNotifications() {
+/**
+ * POST → notifications/message latency. Starts its own hub (HUB_ROLE=all), or, given `port`, measures
+ * a running one, which must accept WhatsApp bridge bodies signed with SECRET (WHATSAPP_WEBHOOK_SECRET)
+ * and the bench admin token (bench/performance.bench.js does that).
+ */
+async function hubNotifications({ events = EVENTS, rate = RATE, warmup = Math.min(100, events), port: givenPort } = {}) {
   const prefix = `bench-mcp-${randomBytes(3).toString('hex')}`;
-  const port = 40000 + Math.floor(Math.random() * 10000);
-  const hub = await startHubProcess(port, { HUB_ROLE: 'all', HUB_PREFIX: prefix, WHATSAPP_WEBHOOK_SECRET: SECRET });
+  const port = givenPort ?? 40000 + Math.floor(Math.random() * 10000);
+  const hub = givenPort ? undefined : await startHubProcess(port, { HUB_ROLE: 'all', HUB_PREFIX: prefix, WHATSAPP_WEBHOOK_SECRET: SECRET });
+  const tag = randomBytes(3).toString('hex');
   const agent = new Agent({ connections: 16 });
   const client = new Client({ name: 'bench', version: '1.0.0' });
   const waiting = new Map();
@@ -81,7 +88,7 @@ async function hubNotifications() {
     const notify = [];
     let lost = 0;
     const send = (i) => new Promise((resolve) => {
-      const id = `n-${i}`;
+      const id = `n-${tag}-${i}`;
       const body = JSON.stringify({ event: 'message.received', timestamp: Date.now(), data: { id } });
       const at = now();
       const timer = setTimeout(() => { lost++; waiting.delete(id); resolve(); }, 10_000);
@@ -93,18 +100,21 @@ async function hubNotifications() {
       }).then(async (res) => { await res.body.dump(); ingest.push(now() - at); }, () => undefined);
     });
     // Warm-up (JIT, connections), then the measured run.
-    await openLoop(Math.min(100, EVENTS), (i) => send(`warm-${i}`));
+    await openLoop(warmup, (i) => send(`warm-${i}`), rate);
     ingest.length = 0;
     notify.length = 0;
-    await openLoop(EVENTS, send);
+    lost = 0;
+    await openLoop(events, send, rate);
     return { ingest: stats(ingest), notification: stats(notify), lost };
   } finally {
     await client.close().catch(() => undefined);
     await agent.close();
-    await stopProcess(hub);
-    const redis = new Redis(REDIS_URL);
-    await deleteKeys(redis, `{${prefix}}:*`);
-    redis.disconnect();
+    if (hub) {
+      await stopProcess(hub);
+      const redis = new Redis(REDIS_URL);
+      await deleteKeys(redis, `{${prefix}}:*`);
+      redis.disconnect();
+    }
   }
 }
 
@@ -129,7 +139,11 @@ async function main() {
   console.log(`ratios: ${JSON.stringify(result.ratios)}; notifications lost: ${hub.lost}`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+module.exports = { SECRET, TOKEN, pubsubFloor, hubNotifications, stats };
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
