@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { HubConfig } from '@hub/config';
-import { tokenEquals } from '@hub/webhook-core';
+import { raiseDeferredBodyError, tokenEquals } from '@hub/webhook-core';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -29,12 +29,15 @@ export class McpAccessGuard implements CanActivate {
     if (origin !== undefined && !(typeof origin === 'string' && this.originAllowed(origin))) {
       throw new ForbiddenException(`Origin ${JSON.stringify(origin)} is not allowed for /mcp (set MCP_ALLOWED_ORIGINS)`);
     }
-    if (this.config.mcpAuth === 'off') return true;
-    const header = req.headers.authorization;
+    if (this.config.mcpAuth !== 'off') this.authenticate(req.headers.authorization);
+    raiseDeferredBodyError(req);
+    return true;
+  }
+
+  private authenticate(header: string | string[] | undefined): void {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new UnauthorizedException('missing bearer token: send Authorization: Bearer <HUB_ADMIN_TOKEN>');
     if (!tokenEquals(match[1], this.config.adminToken)) throw new UnauthorizedException('invalid bearer token');
-    return true;
   }
 
   private originAllowed(origin: string): boolean {

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { HubConfig } from '@hub/config';
+import { raiseDeferredBodyError } from './deferred-body-error';
 import { tokenEquals } from './hmac';
 
 /**
@@ -27,6 +28,7 @@ export class AdminTokenGuard implements CanActivate {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new UnauthorizedException('missing bearer token: send Authorization: Bearer <HUB_ADMIN_TOKEN>');
     if (!tokenEquals(match[1], this.config.adminToken)) throw new UnauthorizedException('invalid bearer token');
+    raiseDeferredBodyError(req);
     return true;
   }
 }

@@ -1,7 +1,4 @@
-import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import type { Observable } from 'rxjs';
-import { WEBHOOK_SOURCE } from './webhook-request';
+import { HttpException } from '@nestjs/common';
 
 /**
  * A body the parsers could not read (invalid JSON, too deep, too large, odd charset) is not refused
@@ -18,16 +15,14 @@ export function deferBodyError(req: object, error: HttpException): void {
 }
 
 /**
- * Raises a deferred body error once every guard has let the request through. Ingress routes are left
- * to WebhookAuthGuard and the ingest parse, which count the refusal for their source.
+ * Raises a deferred body error; each access guard (admin token, console, MCP) calls it last, once it
+ * let the request through. Done in the guards rather than a global interceptor: a global interceptor
+ * put Nest's interceptor chain (two AsyncResource.bind calls and an rxjs pipe) on every request,
+ * ingress included, which measured 4-9 % of the gateway's CPU under load (docs/performance.md). Routes
+ * without such a guard read no body (health, status, metrics), or are ingress routes, whose
+ * WebhookAuthGuard and ingest parse answer body errors and count them for their source.
  */
-@Injectable()
-export class DeferredBodyErrorInterceptor implements NestInterceptor {
-  constructor(private readonly reflector: Reflector) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const error = context.switchToHttp().getRequest<DeferredBodyError>().bodyError;
-    if (error && !this.reflector.get<string>(WEBHOOK_SOURCE, context.getHandler())) throw error;
-    return next.handle();
-  }
+export function raiseDeferredBodyError(req: object): void {
+  const error = (req as DeferredBodyError).bodyError;
+  if (error) throw error;
 }

@@ -16,12 +16,22 @@ export interface HexSignatureFormat {
  */
 export function parseHexSignature(value: HeaderValue, format: HexSignatureFormat = {}): Buffer | null {
   if (typeof value !== 'string') return null;
-  const prefix = format.prefix ? escapeRegExp(format.prefix) : '';
-  const pattern = prefix
-    ? new RegExp(`^${format.prefixOptional ? `(?:${prefix})?` : prefix}([0-9a-f]{64})$`, 'i')
-    : /^([0-9a-f]{64})$/i;
-  const match = pattern.exec(value.trim());
+  const match = signaturePattern(format).exec(value.trim());
   return match ? Buffer.from(match[1], 'hex') : null;
+}
+
+/** One compiled pattern per signature format (a handful in the whole hub), not one per request. */
+const signaturePatterns = new Map<string, RegExp>();
+
+function signaturePattern(format: HexSignatureFormat): RegExp {
+  const key = `${format.prefixOptional ? '?' : ''}${format.prefix ?? ''}`;
+  let pattern = signaturePatterns.get(key);
+  if (!pattern) {
+    const prefix = format.prefix ? escapeRegExp(format.prefix) : '';
+    pattern = prefix ? new RegExp(`^${format.prefixOptional ? `(?:${prefix})?` : prefix}([0-9a-f]{64})$`, 'i') : /^([0-9a-f]{64})$/i;
+    signaturePatterns.set(key, pattern);
+  }
+  return pattern;
 }
 
 export function hmacSha256(secret: string, payload: Buffer | string): Buffer {

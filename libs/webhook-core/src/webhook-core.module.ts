@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { APP_FILTER, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { AdminTokenGuard } from './admin-token.guard';
-import { DeferredBodyErrorInterceptor } from './deferred-body-error';
 import { ErrorShapes } from './error-shapes';
 import { HubExceptionFilter } from './hub-exception.filter';
 import { IngestService } from './ingest.service';
@@ -20,7 +19,6 @@ import { WebhookAuthGuard } from './webhook-auth.guard';
     WebhookAuthGuard,
     AdminTokenGuard,
     ErrorShapes,
-    { provide: APP_INTERCEPTOR, useClass: DeferredBodyErrorInterceptor },
     {
       provide: APP_FILTER,
       inject: [HttpAdapterHost, ErrorShapes],

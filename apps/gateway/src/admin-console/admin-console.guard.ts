@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
 import { HubConfig } from '@hub/config';
-import { adminCredentialsMatch, tokenEquals } from '@hub/webhook-core';
+import { adminCredentialsMatch, raiseDeferredBodyError, tokenEquals } from '@hub/webhook-core';
 
 type ConsoleRequest = { method: string; headers: Record<string, string | string[] | undefined>; body?: unknown };
 type HeaderSettable = { header(name: string, value: string): unknown };
@@ -41,6 +41,7 @@ export class AdminConsoleGuard implements CanActivate {
         throw new ForbiddenException('missing or wrong form token: reload the console page and try again');
       }
     }
+    raiseDeferredBodyError(req);
     return true;
   }
 }
