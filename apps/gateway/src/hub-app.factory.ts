@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { HubConfig } from '@hub/config';
 import { registerExpressBodyParsers, registerFastifyBodyParsers } from './body-parsers';
+import { putIngressRoutesFirst } from './express-route-order';
 import { HubModule } from './hub.module';
 import { mountOpenApi } from './openapi';
 import { mountQueueDashboard } from './queue-dashboard';
@@ -32,6 +33,16 @@ async function createExpressApp(config: HubConfig): Promise<NestExpressApplicati
   // Repeated query keys become arrays, nothing more (no nested objects from `a[b]=c`), as on Fastify.
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
+  // Nest adds its routes in app.init, after this; the first request finds them there and reorders
+  // them once (a later layer moving while this request is at the first one changes nothing for it).
+  let ordered = false;
+  app.use((_req: unknown, _res: unknown, next: () => void) => {
+    if (!ordered) {
+      ordered = true;
+      putIngressRoutesFirst(app);
+    }
+    next();
+  });
   return app;
 }
 

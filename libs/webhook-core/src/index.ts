@@ -10,7 +10,7 @@ export { SourceRateLimitGuard, TooManyRequestsException } from './source-rate-li
 export * from './source-rate-limiter';
 export * from './webhook-core.module';
 export * from './webhook-ingress.decorator';
-export { StatusSettable, WebhookHttpRequest } from './webhook-request';
+export { StatusSettable, WEBHOOK_SOURCE, WebhookHttpRequest } from './webhook-request';
 export * from './provider-module';
 export { AdminTokenGuard, adminCredentialsMatch } from './admin-token.guard';
 export * from './json-depth';
