@@ -23,7 +23,10 @@ export function createRedisClient(connection: RedisConnectionConfig | string, co
     ...overrides,
   };
   if (!config.clusterNodes?.length) return new Redis(config.url, options);
-  const { enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+  // No auto-pipelining on a cluster: ioredis batches by node, and a batch holding multi-key commands of
+  // different slots fails ("All keys in the pipeline should belong to the same slots allocation group",
+  // redis/ioredis#1602; seen in test:cluster).
+  const { enableOfflineQueue, retryStrategy, enableAutoPipelining: _single, ...nodeOptions } = options;
   const cluster = new Cluster(config.clusterNodes, clusterOptions(nodeOptions, enableOfflineQueue ?? false, retryStrategy));
   // The hub types its connection as Redis; a Cluster answers the same commands (see above).
   return cluster as unknown as Redis;
@@ -50,7 +53,8 @@ export function isClusterClient(client: Redis): boolean {
 
 /** A second connection like `client` (blocking reads, pub/sub), with `overrides`, for one Redis or a cluster alike. */
 export function duplicateClient(client: Redis, overrides: RedisOptions): Redis {
-  if (!isClusterClient(client)) return client.duplicate(overrides);
+  // Blocking reads and subscriptions go one command at a time: no auto-pipelining there.
+  if (!isClusterClient(client)) return client.duplicate({ enableAutoPipelining: false, ...overrides });
   const cluster = client as unknown as Cluster;
   const { enableOfflineQueue, ...nodeOverrides } = overrides;
   const duplicate = cluster.duplicate([], {

@@ -18,7 +18,10 @@ import { SharedAdminToken } from './shared-admin-token';
       provide: REDIS_CLIENT,
       inject: [HubConfig],
       useFactory: (config: HubConfig) => {
-        const client = createRedisClient(config.redis, `${config.prefix}:commands`);
+        // Auto-pipelining: the commands of requests served in the same event-loop turn leave in one
+        // socket write, instead of one write (a syscall) each; under load writes were the largest
+        // single cost of the gateway (docs/performance.md). One Redis only (see createRedisClient).
+        const client = createRedisClient(config.redis, `${config.prefix}:commands`, { enableAutoPipelining: true });
         const logger = new Logger('Redis');
         let lastReported = 0;
         // Without a listener ioredis prints every reconnect failure; report at most every 10 s.
