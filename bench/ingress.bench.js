@@ -20,21 +20,11 @@ const { writeFileSync, mkdirSync } = require('node:fs');
 const http = require('node:http');
 const { join } = require('node:path');
 const Redis = require('ioredis');
+const { metaDelivery } = require('./perf-kit');
 const { ROOT, SECONDS, CONNECTIONS, REDIS_URL, runLoad, summary, startHubProcess, stopProcess, redisCounters, deleteKeys } = require('./bench-kit');
 
 const APP_SECRET = 'bench_app_secret';
 
-function metaDelivery(wamid) {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [{ id: '102290129340398', changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-      contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: '16505551234' }],
-      messages: [{ from: '16505551234', id: wamid, timestamp: '1749416383', type: 'text', text: { body: 'Does it come in another color? \u00e9' } }],
-    } }] }],
-  });
-}
 const sign = (body) => `sha256=${createHmac('sha256', APP_SECRET).update(body).digest('hex')}`;
 
 function load(url, { unique }) {
