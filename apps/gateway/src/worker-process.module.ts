@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, Module } from '@nestjs/c
 import { Counter } from 'prom-client';
 import { HubConfig } from '@hub/config';
 import { HubMetrics } from '@hub/observability';
-import { WorkerProcessStatus, WorkerSupervisor } from './worker-supervisor';
+import { SUPERVISOR_PID, WorkerProcessStatus, WorkerSupervisor } from './worker-supervisor';
 
 /**
  * The environment of the worker half's process, from this (role `all`) process's: the same variables,
@@ -22,6 +22,8 @@ export function workerEnvironment(parent: NodeJS.ProcessEnv, config: HubConfig):
     HOST: '127.0.0.1',
     PORT: '0',
     PUBLIC_URL: config.publicUrl,
+    // Tells the child that this process is its supervisor (connectToSupervisor).
+    [SUPERVISOR_PID]: String(process.pid),
   };
 }
 

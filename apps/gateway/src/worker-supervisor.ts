@@ -53,6 +53,9 @@ export interface WorkerSupervisorOptions {
   backoff?: RestartBackoff;
 }
 
+/** Set in the child's environment to the supervisor's pid (internal, not a setting). */
+export const SUPERVISOR_PID = 'HUB_WORKER_SUPERVISOR_PID';
+
 /** The messages of the IPC channel between the supervisor and its child. */
 type ToChild = { hub: 'metrics-request'; id: number };
 type FromChild = { hub: 'ready' } | { hub: 'metrics'; id: number; metrics: unknown };
@@ -205,7 +208,9 @@ export interface SupervisorLink {
  * behind without its gateway. Call it first thing at boot. Undefined in a process started any other way.
  */
 export function connectToSupervisor(): SupervisorLink | undefined {
-  if (!process.send) return undefined;
+  // An IPC channel alone is not enough: a process manager (PM2's fork mode) gives one too. The
+  // supervisor names itself in the child's environment.
+  if (!process.send || process.env[SUPERVISOR_PID] !== String(process.ppid)) return undefined;
   const shutDown = () => process.kill(process.pid, 'SIGTERM');
   if (!process.connected) {
     shutDown();
