@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus, OWN_PAYLOAD_FIELD, PAYLOAD_REF_FIELD } from './delivery';
 import { DeliveryRedis, withDeliveryScripts } from './delivery-scripts';
+import { groupBy } from './group-by';
 import { exec } from './subscriptions.repository';
 
 /** Attempts kept per delivery (the newest). */
@@ -35,30 +36,22 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Records new deliveries (status pending) in one round trip. A record that exists already (a
+   * Records new deliveries of one delivery shard (status pending) in one round trip: the keys share
+   * the shard's hash tag, one slot on a cluster. A record that exists already (a
    * fan-out re-run after a crash) is left alone, whatever state it moved on to. Indexes older than
    * the records' lifetime are trimmed on the way. Each new record takes a reference on its body
    * (`payloads[i]`, shared by deliveries with the same key); each distinct body is sent once.
    */
-  async createMany(deliveries: Delivery[], payloads: { key: string; body: string }[]): Promise<void> {
+  async createMany(shard: number, deliveries: Delivery[], payloads: { key: string; body: string }[]): Promise<void> {
     if (deliveries.length === 0) return;
-    // One script per shard: its keys share the shard's hash tag (one slot on a cluster).
-    const byShard = groupBy(
-      deliveries.map((delivery, i) => ({ delivery, payload: payloads[i] })),
-      ({ delivery }) => this.keys.deliveryShardOf(delivery.subscriptionId),
-    );
-    await Promise.all([...byShard].map(([shard, group]) => this.createInShard(shard, group)));
-  }
-
-  private async createInShard(shard: number, group: { delivery: Delivery; payload: { key: string; body: string } }[]): Promise<void> {
     const keys: string[] = [this.keys.deliveriesIndex(shard), this.keys.deadLetters(shard)];
-    const args: (string | number)[] = [DELIVERY_TTL_SECONDS, `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`, group.length];
+    const args: (string | number)[] = [DELIVERY_TTL_SECONDS, `(${Date.now() - DELIVERY_TTL_SECONDS * 1000}`, deliveries.length];
     const bodies: string[] = [];
     const bodyArg = new Map<string, number>();
     // Lua's ARGV is 1-based: bodies follow the 3 leading arguments and 4 per delivery.
-    const firstBodyArg = 3 + group.length * 4 + 1;
-    for (const { delivery: d, payload } of group) {
-      const { key, body } = payload;
+    const firstBodyArg = 3 + deliveries.length * 4 + 1;
+    deliveries.forEach((d, i) => {
+      const { key, body } = payloads[i];
       let index = bodyArg.get(key);
       if (index === undefined) {
         index = firstBodyArg + bodies.length;
@@ -67,7 +60,7 @@ export class DeliveriesRepository {
       }
       keys.push(this.keys.delivery(d.id), this.keys.deliveriesOfSubscription(d.subscriptionId), this.keys.deliveriesOfEvent(d.eventId, shard), key);
       args.push(d.id, Date.parse(d.createdAt), JSON.stringify(toHash({ ...d, [PAYLOAD_REF_FIELD]: key } as Partial<Delivery>)), index);
-    }
+    });
     await this.redis.hubCreateDeliveries(keys.length, ...keys, ...args, ...bodies);
   }
 
@@ -343,17 +336,6 @@ class IndexReader {
   }
 }
 
-/** Items grouped by a key, in first-seen order. */
-function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
-}
 
 function toHash(d: Partial<Delivery>): Record<string, string> {
   const hash: Record<string, string> = {};

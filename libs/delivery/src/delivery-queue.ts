@@ -3,6 +3,7 @@ import { DomainEvent, RedisKeys } from '@hub/store';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryPayloads } from './delivery-payloads';
 import { DeliveryQueues } from './delivery-queues';
+import { groupBy } from './group-by';
 import { DELIVERY_JOB, Delivery, DeliveryJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
 import { Subscription } from './subscription';
@@ -51,17 +52,14 @@ export class DeliveryQueue {
   /** Records and queues deliveries, each in its subscription's shard (one round trip of each kind per shard). */
   async enqueue(planned: PlannedDelivery[]): Promise<Delivery[]> {
     if (planned.length === 0) return [];
-    if (this.keys.deliveryQueues === 1) return this.enqueueInShard(planned);
-    const byShard = new Map<number, PlannedDelivery[]>();
-    for (const p of planned) {
-      const shard = this.keys.deliveryShardOf(p.subscription.id);
-      byShard.set(shard, [...(byShard.get(shard) ?? []), p]);
-    }
-    const records = new Map((await Promise.all([...byShard.values()].map((group) => this.enqueueInShard(group)))).flat().map((d) => [d.id, d]));
+    const groups = [...groupBy(planned, (p) => this.keys.deliveryShardOf(p.subscription.id))];
+    if (groups.length === 1) return this.enqueueInShard(groups[0][0], planned);
+    const created = await Promise.all(groups.map(([shard, group]) => this.enqueueInShard(shard, group)));
+    const records = new Map(created.flat().map((d) => [d.id, d]));
     return planned.map((p) => records.get(deliveryId(p.event.id, p.subscription.id, p.suffix))!);
   }
 
-  private async enqueueInShard(planned: PlannedDelivery[]): Promise<Delivery[]> {
+  private async enqueueInShard(shard: number, planned: PlannedDelivery[]): Promise<Delivery[]> {
     const now = Date.now();
     const records: Delivery[] = planned.map((p) => ({
       // An action's own body (not the event envelope) is kept for redrive and replay.
@@ -78,9 +76,9 @@ export class DeliveryQueue {
       updatedAt: new Date(now).toISOString(),
     }));
     const bodies = planned.map((p) => ({ key: this.payloads.keyFor(p.event.id, p.payload, p.subscription.id), body: p.payload }));
-    await this.deliveries.createMany(records, bodies);
+    await this.deliveries.createMany(shard, records, bodies);
     for (const { key, body } of bodies) this.payloads.remember(key, body);
-    await this.queues.forSubscription(planned[0].subscription.id).addBulk(
+    await this.queues.queues[shard].addBulk(
       planned.map((p, i) => {
         const schedule = p.subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
         return {
