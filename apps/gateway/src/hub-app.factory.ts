@@ -1,3 +1,4 @@
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -39,7 +40,7 @@ async function createExpressApp(config: HubConfig): Promise<NestExpressApplicati
   app.use((_req: unknown, _res: unknown, next: () => void) => {
     if (!ordered) {
       ordered = true;
-      putIngressRoutesFirst(app);
+      if (putIngressRoutesFirst(app) === 0) new NestLogger('HubApp').warn('could not move the ingress routes first in Express (its router looked unfamiliar); they stay where Nest put them, which costs some throughput');
     }
     next();
   });
