@@ -1,10 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Redis from 'ioredis';
-import { HubProcess } from './utils/hub-process';
-import { REDIS_URL, deleteKeys, freePort, waitFor } from './utils/hub-test-app';
+import { startLoggedHub } from './utils/hub-process';
+import { waitFor } from './utils/hub-test-app';
 import { sha256Header } from './utils/signatures';
 
 jest.setTimeout(90_000);
@@ -19,46 +15,23 @@ const WRONG_SIGNATURE_REASON = 'invalid X-Webhook-Signature signature';
 
 /** A hub process (the compiled entry point) with its log in a file; stdout is a pipe, not a terminal. */
 async function startHub(name: string, env: Record<string, string>) {
-  const port = await freePort();
-  const prefix = `test-logs-${name}-${tag}`;
-  const logFile = join(tmpdir(), `hub-${prefix}.log`);
-  rmSync(logFile, { force: true });
-  const hub = await new HubProcess(
-    {
-      HUB_PREFIX: prefix,
-      HUB_ROLE: 'all',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      REDIS_URL,
-      HUB_ADMIN_TOKEN: `logs-admin-token-${tag}`,
-      WHATSAPP_WEBHOOK_SECRET: SECRET,
-      LOG_LEVEL: 'info',
-      // Whatever the shell running the tests says: unset is auto (JSON here, stdout is a pipe).
-      LOG_FORMAT: '',
-      ...env,
-    },
-    logFile,
-  ).start();
-  const base = `http://127.0.0.1:${port}`;
+  const hub = await startLoggedHub(`test-logs-${name}-${tag}`, {
+    HUB_ADMIN_TOKEN: `logs-admin-token-${tag}`,
+    WHATSAPP_WEBHOOK_SECRET: SECRET,
+    // Whatever the shell running the tests says: unset is auto (JSON here, stdout is a pipe).
+    LOG_FORMAT: '',
+    ...env,
+  });
   return {
-    hub,
-    prefix,
-    logFile,
-    log: () => readFileSync(logFile, 'utf8'),
-    post: (path: string, headers: Record<string, string>, body: string) => fetch(`${base}${path}`, { method: 'POST', headers, body }),
+    ...hub,
+    post: (path: string, headers: Record<string, string>, body: string) => fetch(`${hub.base}${path}`, { method: 'POST', headers, body }),
   };
 }
 
 type Hub = Awaited<ReturnType<typeof startHub>>;
 
 async function stopHub(hub: Hub | undefined): Promise<void> {
-  if (!hub) return;
-  await hub.hub.stop();
-  rmSync(hub.logFile, { force: true });
-  const redis = new Redis(REDIS_URL);
-  await deleteKeys(redis, `{${hub.prefix}}:*`);
-  redis.disconnect();
+  await hub?.cleanUp();
 }
 
 const bridgeBody = (n: number) => JSON.stringify({ event: 'message.received', timestamp: Date.now(), data: { id: `${BODY_MARKER}-${n}`, text: BODY_MARKER } });

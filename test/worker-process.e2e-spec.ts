@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { HttpSink } from './utils/http-sink';
-import { HubProcess } from './utils/hub-process';
-import { ADMIN_TOKEN, REDIS_URL, deleteKeys, freePort, uniquePrefix, waitFor } from './utils/hub-test-app';
+import { startLoggedHub } from './utils/hub-process';
+import { ADMIN_TOKEN, REDIS_URL, uniquePrefix, waitFor } from './utils/hub-test-app';
 import { sha256Header } from './utils/signatures';
 
 jest.setTimeout(180_000);
@@ -47,39 +45,17 @@ function childrenOf(parent: number): number[] {
 
 /** The compiled hub with HUB_ROLE=all, as `npm start` runs it, its log (and its worker process's) in a file. */
 async function startHub(name: string, env: Record<string, string>) {
-  const port = await freePort();
-  const prefix = uniquePrefix(`worker-process-${name}`);
-  const logFile = join(tmpdir(), `hub-${prefix}.log`);
-  rmSync(logFile, { force: true });
-  const hub = await new HubProcess(
-    {
-      HUB_ROLE: 'all',
-      HUB_PREFIX: prefix,
-      REDIS_URL,
-      HUB_ADMIN_TOKEN: ADMIN_TOKEN,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      ALLOW_PRIVATE_TARGETS: 'true',
-      WHATSAPP_WEBHOOK_SECRET: SECRET,
-      ...env,
-    },
-    logFile,
-  ).start();
-  const base = `http://127.0.0.1:${port}`;
+  const started = await startLoggedHub(uniquePrefix(`worker-process-${name}`), {
+    HUB_ADMIN_TOKEN: ADMIN_TOKEN,
+    LOG_FORMAT: 'json',
+    ALLOW_PRIVATE_TARGETS: 'true',
+    WHATSAPP_WEBHOOK_SECRET: SECRET,
+    ...env,
+  });
+  const { base } = started;
   return {
-    hub,
-    prefix,
-    log: () => readFileSync(logFile, 'utf8'),
-    cleanUp: async () => {
-      await hub.stop('SIGKILL');
-      rmSync(logFile, { force: true });
-      const redis = new Redis(REDIS_URL);
-      await deleteKeys(redis, `{${prefix}}:*`);
-      redis.disconnect();
-    },
+    ...started,
+    cleanUp: () => started.cleanUp('SIGKILL'),
     health: async (): Promise<{ status: number; body: { details?: Record<string, unknown> } }> => {
       const res = await fetch(`${base}/health`);
       return { status: res.status, body: (await res.json()) as { details?: Record<string, unknown> } };

@@ -1,7 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './hub-test-app';
+import Redis from 'ioredis';
+import { REDIS_URL, deleteKeys, freePort, waitFor } from './hub-test-app';
 
 /** The compiled hub (npm test and npm run test:chaos build it first). */
 export const HUB_MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'gateway', 'src', 'main.js');
@@ -60,4 +62,33 @@ export class HubProcess {
       child.kill(signal);
     });
   }
+}
+
+/**
+ * The compiled hub as `npm start` runs it (HUB_ROLE=all unless `env` says otherwise) on a free loopback
+ * port, at LOG_LEVEL=info, with its log (and a forked worker's) in a file. `cleanUp` ends it, then
+ * deletes its log and its keys.
+ */
+export async function startLoggedHub(prefix: string, env: Record<string, string>) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const logFile = join(tmpdir(), `hub-${prefix}.log`);
+  rmSync(logFile, { force: true });
+  const hub = await new HubProcess(
+    { HUB_PREFIX: prefix, HUB_ROLE: 'all', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: base, REDIS_URL, LOG_LEVEL: 'info', ...env },
+    logFile,
+  ).start();
+  return {
+    hub,
+    prefix,
+    base,
+    log: () => readFileSync(logFile, 'utf8'),
+    cleanUp: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      await hub.stop(signal);
+      rmSync(logFile, { force: true });
+      const redis = new Redis(REDIS_URL);
+      await deleteKeys(redis, `{${prefix}}:*`);
+      redis.disconnect();
+    },
+  };
 }
