@@ -21,12 +21,23 @@ function post(hub: TestHub, from: string, body: string, signed: boolean): Promis
   });
 }
 
+/**
+ * Waits until at least `marginMs` remain in the current rate window. The limits slide over fixed,
+ * epoch-aligned windows: a burst crossing a boundary rightly gets a little of the new window's share,
+ * which would make exact counts below depend on the wall clock (a CI failure about 1 run in 50).
+ */
+async function awayFromWindowEdge(windowMs: number, marginMs = 15_000): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
 const bridgeBody = (id: string) => JSON.stringify({ event: 'message.received', timestamp: Date.now(), data: { id } });
 
 describe('rate limits: junk cannot starve signed deliveries, and the per-source limit is shared', () => {
   it('keeps accepting signed deliveries from one address while another floods unsigned requests', async () => {
     const hub = await startHub('rate-flood', { WHATSAPP_WEBHOOK_SECRET: SECRET, RATE_LIMIT_PER_SOURCE: '20', RATE_LIMIT_WINDOW_MS: '60000', HUB_ROLE: 'gateway' });
     try {
+      await awayFromWindowEdge(60_000);
       const flood: number[] = [];
       for (let i = 0; i < 60; i++) flood.push(await post(hub, '127.0.0.2', bridgeBody(`junk-${i}`), false));
       expect(flood.slice(0, 20).every((s) => s === 401)).toBe(true);
@@ -45,6 +56,7 @@ describe('rate limits: junk cannot starve signed deliveries, and the per-source 
     const a = await startHub('rate-shared-a', env);
     const b = await startHub('rate-shared-b', env);
     try {
+      await awayFromWindowEdge(60_000);
       const statuses: number[] = [];
       // Three from each address per gateway: no address is over its own limit; the source is.
       for (let i = 0; i < 4; i++) {
