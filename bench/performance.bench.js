@@ -305,6 +305,8 @@ function drainFigures(accepted, drained, readyNs, cpuNs) {
     events: accepted.size, delivered: drained.delivered, missing: drained.missing,
     seconds: +seconds.toFixed(2), perSecond: seconds > 0 ? Math.round(drained.delivered / seconds) : null,
     cpuPerDeliveryUs: afterReady ? Math.round(cpuNs / 1e3 / afterReady) : null,
+    // First to last arrival on the monotonic clock in µs, for bench/profile-summary.js --from/--to.
+    loadWindowUs: [Math.round(drained.firstNs / 1e3), Math.round(drained.lastNs / 1e3)],
   };
 }
 
