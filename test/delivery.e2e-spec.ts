@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { DeliveryQueue, DeliveryQueues, SubscriptionsService, deliveryPayload } from '@hub/delivery';
+import { Job } from 'bullmq';
+import { DeliveryJobData, DeliveryQueue, DeliveryQueues, SubscriptionsService, deliveryPayload } from '@hub/delivery';
 import { TestHub, startHub, waitFor } from './utils/hub-test-app';
 import { HttpSink } from './utils/http-sink';
 import { BRIDGE_SECRET, admin, eventually, explainDeliveries, ingestBridgeEvent, verifyStandardWebhook } from './utils/delivery-helpers';
@@ -181,7 +182,7 @@ describe('outbound delivery (real worker, real sink)', () => {
       expect(deliveries).toHaveLength(3);
       const queues = own.app.get(DeliveryQueues, { strict: false });
       for (const d of deliveries as { id: string; subscriptionId: string }[]) {
-        const job = await queues.forSubscription(d.subscriptionId).getJob(d.id);
+        const job = (await queues.forSubscription(d.subscriptionId).getJob(d.id)) as Job<DeliveryJobData> | undefined;
         expect(job?.data.payload).toBeUndefined();
         expect(keys).toContain(job?.data.payloadKey);
       }

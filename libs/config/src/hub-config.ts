@@ -76,6 +76,8 @@ export interface DeliveryConfig {
   connectTimeoutMs: number;
   /** DELIVERY_CONCURRENCY: deliveries in flight per worker process. */
   concurrency: number;
+  /** DELIVERY_BATCH_SIZE: most first attempts to one endpoint one fan-out job carries (1: a job per delivery; default 50). */
+  batchSize: number;
   /** DELIVERY_LOCK_MS: how long a worker's claim on a job lasts without renewal; a crashed worker's jobs return after about this long. */
   lockMs: number;
   /** ENDPOINT_DISABLE_AFTER_HOURS: exhausted deliveries with no success for this long disable an endpoint (default 120 h). */

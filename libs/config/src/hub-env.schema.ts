@@ -150,6 +150,9 @@ export class HubEnv {
   @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(1_000)
   DELIVERY_CONCURRENCY?: number;
 
+  @Transform(toInt) @IsOptional() @IsInt() @Min(1) @Max(1_000)
+  DELIVERY_BATCH_SIZE?: number;
+
   @Transform(toInt) @IsOptional() @IsInt() @Min(1_000) @Max(600_000)
   DELIVERY_LOCK_MS?: number;
 

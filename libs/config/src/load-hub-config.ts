@@ -125,6 +125,7 @@ export function loadHubConfig(source: EnvSource): HubConfig {
       timeoutMs: env.DELIVERY_TIMEOUT_MS ?? 10_000,
       connectTimeoutMs: env.DELIVERY_CONNECT_TIMEOUT_MS ?? 10_000,
       concurrency: env.DELIVERY_CONCURRENCY ?? 32,
+      batchSize: env.DELIVERY_BATCH_SIZE ?? 50,
       lockMs: env.DELIVERY_LOCK_MS ?? 30_000,
       disableAfterHours: env.ENDPOINT_DISABLE_AFTER_HOURS ?? 120,
       circuit: {

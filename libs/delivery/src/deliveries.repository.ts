@@ -219,6 +219,23 @@ export class DeliveriesRepository {
     return this.redis.zrangebyscore(this.keys.deliveriesOfSubscription(subscriptionId), from, to, 'LIMIT', 0, limit);
   }
 
+  /** The status of each of these deliveries (null where none exists), in the order given, in one round trip per shard. */
+  async statusesOf(ids: string[]): Promise<(DeliveryStatus | null)[]> {
+    const statuses = new Map<string, DeliveryStatus | null>();
+    await Promise.all(
+      [...groupBy(ids, (id) => this.keys.deliveryShardOfDelivery(id)).values()].map(async (group) => {
+        const pipeline = this.redis.pipeline();
+        for (const id of group) pipeline.hget(this.keys.delivery(id), 'status');
+        const replies = (await pipeline.exec()) ?? [];
+        replies.forEach(([error, status], i) => {
+          if (error) throw error;
+          statuses.set(group[i], (status as DeliveryStatus | null) ?? null);
+        });
+      }),
+    );
+    return ids.map((id) => statuses.get(id) ?? null);
+  }
+
   /** The deliveries of these ids that exist, in the order given (one pipeline per shard). */
   async getMany(ids: string[]): Promise<Delivery[]> {
     if (ids.length === 0) return [];

@@ -1,5 +1,5 @@
 import { MinimalJob } from 'bullmq';
-import { DeliveryJobData } from './delivery';
+import { DeliveryQueueJobData } from './delivery';
 import { nextRetryDelayMs } from './retry-schedule';
 
 /** A failed attempt BullMQ should retry, carrying the wait already chosen (and logged as nextAttemptAt). */
@@ -10,8 +10,13 @@ export class RetryableDeliveryError extends Error {
   }
 }
 
-/** BullMQ backoff strategy `hub`: the wait the processor chose, else the job's own schedule. */
-export function deliveryBackoff(attemptsMade: number, _type: string | undefined, error: Error | undefined, job: MinimalJob<DeliveryJobData> | undefined): number {
+/**
+ * BullMQ backoff strategy `hub`: the wait the processor chose, else the job's own schedule; a batch
+ * job that failed before sending (Redis away) runs again after 1, 2, 4... s.
+ */
+export function deliveryBackoff(attemptsMade: number, _type: string | undefined, error: Error | undefined, job: MinimalJob<DeliveryQueueJobData> | undefined): number {
   if (error instanceof RetryableDeliveryError) return error.delayMs;
-  return nextRetryDelayMs({ attemptsMade, schedule: job?.data.schedule ?? [] }) ?? 0;
+  const data = job?.data;
+  if (data && 'deliveries' in data) return 1_000 * 2 ** Math.min(Math.max(attemptsMade - 1, 0), 5);
+  return nextRetryDelayMs({ attemptsMade, schedule: data?.schedule ?? [] }) ?? 0;
 }

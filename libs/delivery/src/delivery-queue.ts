@@ -4,7 +4,9 @@ import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryPayloads } from './delivery-payloads';
 import { DeliveryQueues } from './delivery-queues';
 import { groupBy } from './group-by';
-import { DELIVERY_JOB, Delivery, DeliveryJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
+import { JobsOptions } from 'bullmq';
+import { HubConfig } from '@hub/config';
+import { DELIVERY_BATCH_JOB, DELIVERY_JOB, Delivery, DeliveryJobData, DeliveryQueueJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
 import { Subscription } from './subscription';
 
@@ -23,6 +25,9 @@ export function seedPayload(event: DomainEvent): string {
 export function payloadFor(subscription: Subscription, event: DomainEvent): string {
   return subscription.payloadFormat === 'seed' ? seedPayload(event) : deliveryPayload(event);
 }
+
+/** A batch job that fails before its deliveries are sent (Redis away) is run again this many times in all. */
+const BATCH_JOB_ATTEMPTS = 6;
 
 export interface PlannedDelivery {
   event: DomainEvent;
@@ -47,6 +52,7 @@ export class DeliveryQueue {
     private readonly deliveries: DeliveriesRepository,
     private readonly payloads: DeliveryPayloads,
     private readonly keys: RedisKeys,
+    private readonly config: HubConfig,
   ) {}
 
   /** Records and queues deliveries, each in its subscription's shard (one round trip of each kind per shard). */
@@ -78,25 +84,52 @@ export class DeliveryQueue {
     const bodies = planned.map((p) => ({ key: this.payloads.keyFor(p.event.id, p.payload, p.subscription.id), body: p.payload }));
     await this.deliveries.createMany(shard, records, bodies);
     for (const { key, body } of bodies) this.payloads.remember(key, body);
-    await this.queues.queues[shard].addBulk(
-      planned.map((p, i) => {
-        const schedule = p.subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
-        return {
-          name: DELIVERY_JOB,
-          data: {
-            deliveryId: records[i].id,
-            eventId: p.event.id,
-            eventType: p.event.type,
-            subscriptionId: p.subscription.id,
-            payloadKey: bodies[i].key,
-            schedule,
-            createdAt: now,
-          },
-          opts: { jobId: records[i].id, attempts: schedule.length + 1, backoff: { type: 'hub' } },
-        };
-      }),
-    );
+    const jobs = planned.map((p, i): DeliveryJobData => ({
+      deliveryId: records[i].id,
+      eventId: p.event.id,
+      eventType: p.event.type,
+      subscriptionId: p.subscription.id,
+      payloadKey: bodies[i].key,
+      schedule: p.subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS],
+      createdAt: now,
+    }));
+    await this.queues.queues[shard].addBulk(this.jobsFor(planned, jobs));
     return records;
+  }
+
+  /**
+   * The queue jobs of these deliveries: a job each, except that deliveries to one endpoint (without a
+   * per-endpoint rate limit, which a batch could not honour) share batch jobs of up to
+   * DELIVERY_BATCH_SIZE. A batch's id is its first delivery's and its size, so a fan-out re-run after a
+   * crash that reads the same entries adds it once; the processor skips deliveries already done.
+   */
+  private jobsFor(planned: PlannedDelivery[], jobs: DeliveryJobData[]): { name: string; data: DeliveryQueueJobData; opts: JobsOptions }[] {
+    const out: { name: string; data: DeliveryQueueJobData; opts: JobsOptions }[] = [];
+    const single = (job: DeliveryJobData) => out.push({ name: DELIVERY_JOB, data: job, opts: { jobId: job.deliveryId, attempts: job.schedule.length + 1, backoff: { type: 'hub' } } });
+    const size = this.config.delivery.batchSize;
+    if (size === 1 || jobs.length === 1) {
+      jobs.forEach(single);
+      return out;
+    }
+    for (const [, indexes] of groupBy(planned.map((_, i) => i), (i) => planned[i].subscription.id)) {
+      if (indexes.length === 1 || planned[indexes[0]].subscription.rateLimitPerSec) {
+        for (const i of indexes) single(jobs[i]);
+        continue;
+      }
+      for (let from = 0; from < indexes.length; from += size) {
+        const chunk = indexes.slice(from, from + size).map((i) => jobs[i]);
+        if (chunk.length === 1) {
+          single(chunk[0]);
+          continue;
+        }
+        out.push({
+          name: DELIVERY_BATCH_JOB,
+          data: { subscriptionId: chunk[0].subscriptionId, deliveries: chunk },
+          opts: { jobId: `${chunk[0].deliveryId}_x${chunk.length}`, attempts: BATCH_JOB_ATTEMPTS, backoff: { type: 'hub' } },
+        });
+      }
+    }
+    return out;
   }
 
   /** Re-runs a dead delivery from a fresh attempt budget (its log continues). */

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { JobType, Queue } from 'bullmq';
 import { QueueConnection, RedisKeys } from '@hub/store';
-import { DELIVERY_QUEUE, DeliveryJobData } from './delivery';
+import { DELIVERY_QUEUE, DeliveryQueueJobData } from './delivery';
 
 /**
  * The delivery queue's shards (DELIVERY_QUEUES), one BullMQ queue each under its own hash tag, so on a
@@ -12,7 +12,7 @@ import { DELIVERY_QUEUE, DeliveryJobData } from './delivery';
 @Injectable()
 export class DeliveryQueues implements OnApplicationShutdown {
   /** Every shard's queue, shard n at index n (the queue dashboard shows them all). */
-  readonly queues: Queue<DeliveryJobData>[];
+  readonly queues: Queue<DeliveryQueueJobData>[];
   private readonly logger = new Logger(DeliveryQueues.name);
 
   constructor(
@@ -20,7 +20,7 @@ export class DeliveryQueues implements OnApplicationShutdown {
     connection: QueueConnection,
   ) {
     this.queues = keys.deliveryShards.map((shard) => {
-      const queue = new Queue<DeliveryJobData>(deliveryQueueName(shard, keys.deliveryQueues), {
+      const queue = new Queue<DeliveryQueueJobData>(deliveryQueueName(shard, keys.deliveryQueues), {
         connection: connection.options(),
         prefix: keys.deliveryQueuePrefix(shard),
         defaultJobOptions: {
@@ -35,7 +35,7 @@ export class DeliveryQueues implements OnApplicationShutdown {
   }
 
   /** The queue of a subscription's deliveries. */
-  forSubscription(subscriptionId: string): Queue<DeliveryJobData> {
+  forSubscription(subscriptionId: string): Queue<DeliveryQueueJobData> {
     return this.queues[this.keys.deliveryShardOf(subscriptionId)];
   }
 

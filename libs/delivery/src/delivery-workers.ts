@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { Worker } from 'bullmq';
 import { HubConfig } from '@hub/config';
 import { QueueConnection, RedisKeys } from '@hub/store';
-import { DeliveryJobData } from './delivery';
+import { DeliveryQueueJobData } from './delivery';
 import { DeliveryProcessor } from './delivery.processor';
 import { deliveryQueueName } from './delivery-queues';
 import { deliveryWorkerOptions } from './delivery-worker.options';
@@ -14,7 +14,7 @@ import { deliveryWorkerOptions } from './delivery-worker.options';
  */
 @Injectable()
 export class DeliveryWorkers implements OnModuleInit, OnApplicationShutdown {
-  private workers: Worker<DeliveryJobData>[] = [];
+  private workers: Worker<DeliveryQueueJobData>[] = [];
 
   constructor(
     private readonly config: HubConfig,
@@ -26,7 +26,7 @@ export class DeliveryWorkers implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     const options = deliveryWorkerOptions(this.config);
     this.workers = this.keys.deliveryShards.map((shard) => {
-      const worker = new Worker<DeliveryJobData>(deliveryQueueName(shard, this.keys.deliveryQueues), (job, token) => this.processor.process(job, token), {
+      const worker = new Worker<DeliveryQueueJobData>(deliveryQueueName(shard, this.keys.deliveryQueues), (job, token) => this.processor.process(job, token), {
         ...options,
         connection: this.connection.options(),
         prefix: this.keys.deliveryQueuePrefix(shard),

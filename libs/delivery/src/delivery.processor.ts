@@ -2,9 +2,13 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { HubMetrics } from '@hub/observability';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { HubConfig } from '@hub/config';
+import { RedisKeys } from '@hub/store';
 import { CircuitBreaker } from './circuit-breaker';
 import { DeliveriesRepository } from './deliveries.repository';
-import { DeliveryAttempt, DeliveryJobData } from './delivery';
+import { DELIVERY_BATCH_JOB, DELIVERY_JOB, DeliveryAttempt, DeliveryBatchJobData, DeliveryJobData, DeliveryQueueJobData } from './delivery';
+import { DeliveryQueues } from './delivery-queues';
+import { SendSlots, forEachRamped } from './send-slots';
+import { Subscription } from './subscription';
 import { DeliveryPayloads } from './delivery-payloads';
 import { DeliverySender } from './delivery-sender';
 import { HttpAttempt } from './delivery-http.client';
@@ -25,6 +29,7 @@ import { DeliveryThrottle } from './throttle';
 export class DeliveryProcessor {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly breaker: CircuitBreaker;
+  private readonly slots: SendSlots[];
 
   constructor(
     private readonly config: HubConfig,
@@ -34,23 +39,30 @@ export class DeliveryProcessor {
     private readonly sender: DeliverySender,
     private readonly payloads: DeliveryPayloads,
     private readonly throttle: DeliveryThrottle,
+    private readonly queues: DeliveryQueues,
+    private readonly keys: RedisKeys,
     @Optional() private readonly metrics?: HubMetrics,
   ) {
     this.breaker = new CircuitBreaker(config.delivery.circuit);
+    // DELIVERY_CONCURRENCY per shard, as when each of a shard's Worker's job slots sent one delivery.
+    this.slots = keys.deliveryShards.map(() => new SendSlots(config.delivery.concurrency));
   }
 
-  async process(job: Job<DeliveryJobData>, token?: string): Promise<{ status?: number; durationMs: number }> {
+  /** The send slots of the shard a subscription's deliveries are in. */
+  private slotsOf(subscriptionId: string): SendSlots {
+    return this.slots[this.keys.deliveryShardOf(subscriptionId)];
+  }
+
+  async process(job: Job<DeliveryQueueJobData>, token?: string): Promise<unknown> {
+    if (job.name === DELIVERY_BATCH_JOB) return this.processBatch(job as Job<DeliveryBatchJobData>, token);
+    return this.processOne(job as Job<DeliveryJobData>, token);
+  }
+
+  private async processOne(job: Job<DeliveryJobData>, token?: string): Promise<{ status?: number; durationMs: number }> {
     const data = job.data;
-    const subscription = this.cache.get(data.subscriptionId) ?? (await this.reloadSubscription(data.subscriptionId));
-    if (!subscription) {
-      await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: 'subscription deleted' });
-      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
-      return { durationMs: 0 };
-    }
-    if (!subscription.enabled) {
-      await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: `endpoint disabled: ${subscription.disabledReason ?? ''}` });
-      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
-      await this.deliveries.recordSkipped([{ subscriptionId: subscription.id, eventId: data.eventId, at: Date.now() }]);
+    const subscription = await this.subscriptionOf(data.subscriptionId);
+    if (!subscription?.enabled) {
+      await this.cancel(data, subscription);
       return { durationMs: 0 };
     }
     const payload = data.payload ?? (data.payloadKey ? await this.payloads.read(data.payloadKey) : null);
@@ -63,12 +75,67 @@ export class DeliveryProcessor {
       if (wait > 0) return this.postpone(job, token, wait);
     }
 
-    const attemptNumber = job.attemptsMade + 1 + (data.attemptOffset ?? 0);
+    const outcome = await this.slotsOf(subscription.id).run(() => this.attempt(subscription, data, payload, job.attemptsMade, job.opts.attempts ?? 1));
+    if (outcome.next === 'retry') throw new RetryableDeliveryError(outcome.result.error ?? 'delivery failed', outcome.retryInMs);
+    if (outcome.next === 'dead') throw new UnrecoverableError(outcome.result.error ?? 'delivery failed');
+    return { status: outcome.result.status, durationMs: outcome.result.durationMs };
+  }
+
+  /**
+   * A batch job: the first attempt of each of its deliveries, sent together within the process's send
+   * slots. A delivery that needs another attempt gets its own job (its id, its schedule from the second
+   * wait on), so from then on it is retried, dead-lettered and redriven as any delivery. Run again
+   * (its worker died, or Redis failed mid-way), it sends only what has no outcome yet.
+   */
+  private async processBatch(job: Job<DeliveryBatchJobData>, token?: string): Promise<{ sent: number; retrying: number }> {
+    const { subscriptionId } = job.data;
+    let items = job.data.deliveries;
+    const subscription = await this.subscriptionOf(subscriptionId);
+    if (!subscription?.enabled) {
+      for (const data of items) await this.cancel(data, subscription);
+      return { sent: 0, retrying: 0 };
+    }
+    const circuit = this.breaker.check(subscription.id);
+    if (circuit.open) return this.postpone(job, token, circuit.retryInMs);
+    // Whether this is a run again after a crash or a fan-out re-run's second batch, only deliveries with no outcome yet are sent.
+    items = await this.withoutOutcome(items);
+    // A rate limit set after the batch was made: each delivery waits its turn in a job of its own.
+    if (subscription.rateLimitPerSec) {
+      await this.queueRetries(items.map((data) => ({ data, delayMs: 0, fresh: true })));
+      return { sent: 0, retrying: items.length };
+    }
+
+    const later: { data: DeliveryJobData; delayMs: number; fresh?: boolean }[] = [];
+    let sent = 0;
+    await forEachRamped(items, this.config.delivery.concurrency, async (data) => {
+      const payload = data.payload ?? (data.payloadKey ? await this.payloads.read(data.payloadKey) : null);
+      if (payload === null) return (await this.withoutBody(data), true);
+      const outcome = await this.slotsOf(subscription.id).run(async () => {
+        // Checked once a slot is free: the breaker may have opened while this delivery waited for one.
+        const paused = this.breaker.check(subscription.id);
+        return paused.open ? paused : this.attempt(subscription, data, payload, 0, data.schedule.length + 1);
+      });
+      // The breaker opened during the batch: the rest wait out its cooldown, each in a job of its own.
+      if ('open' in outcome) return (later.push({ data, delayMs: Math.max(outcome.retryInMs, 10), fresh: true }), false);
+      sent++;
+      if (outcome.next === 'retry') later.push({ data, delayMs: outcome.retryInMs });
+      return outcome.next === 'done';
+    });
+    await this.queueRetries(later);
+    return { sent, retrying: later.length };
+  }
+
+  /**
+   * One attempt: sign, POST, log it, count it, and decide what comes next: done (2xx), dead (410, an
+   * SSRF refusal, or the last attempt), or another attempt after the schedule's wait.
+   */
+  private async attempt(subscription: Subscription, data: DeliveryJobData, payload: string, attemptsMade: number, attempts: number): Promise<AttemptOutcome> {
+    const attemptNumber = attemptsMade + 1 + (data.attemptOffset ?? 0);
     const result = await this.sender.send(
       subscription,
       { eventId: data.eventId, eventType: data.eventType, payload },
       {
-        retryCount: job.attemptsMade + (data.attemptOffset ?? 0),
+        retryCount: attemptsMade + (data.attemptOffset ?? 0),
         maxRetries: data.schedule.length + (data.attemptOffset ?? 0),
         originalTimestamp: Math.floor(data.createdAt / 1000),
       },
@@ -88,13 +155,12 @@ export class DeliveryProcessor {
     if (result.ok) {
       await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'succeeded', lastStatusCode: result.status }, { subscriptionSucceeded: subscription.id, payloadKey: data.payloadKey });
       this.metrics?.deliveryAttempts.inc({ result: 'succeeded', error_kind: 'none' });
-      return { status: result.status, durationMs: result.durationMs };
+      return { next: 'done', result };
     }
 
     if (tripped === 'disable') await this.disable(subscription.id, `circuit breaker tripped ${this.config.delivery.circuit.tripsToDisable} times in a row`);
     const permanent = result.status === 410 || result.errorKind === 'ssrf';
-    const last = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (last) {
+    if (permanent || attemptsMade + 1 >= attempts) {
       await this.deliveries.recordAttempt(data.deliveryId, attempt, { status: 'dead', lastStatusCode: result.status, lastError: result.error, deadAt: attempt.at }, { dead: true, payloadKey: data.payloadKey });
       this.metrics?.deliveryAttempts.inc({ result: 'dead', error_kind: result.errorKind ?? 'other' });
       // The WhatsApp document drops an exhausted delivery "logged as error"; here it is kept as a dead letter too.
@@ -104,10 +170,10 @@ export class DeliveryProcessor {
           `${result.error ?? `HTTP ${result.status}`}; kept as a dead letter (redrive it with POST /api/v1/dead-letters/redrive)`,
       );
       await this.afterExhausted(subscription.id, result);
-      throw new UnrecoverableError(result.error ?? 'delivery failed');
+      return { next: 'dead', result };
     }
     const retryAfter = result.status === 429 || result.status === 503 ? parseRetryAfter(result.retryAfter) : undefined;
-    const delay = nextRetryDelayMs({ attemptsMade: job.attemptsMade + 1, schedule: data.schedule, retryAfterSeconds: retryAfter }) ?? 0;
+    const delay = nextRetryDelayMs({ attemptsMade: attemptsMade + 1, schedule: data.schedule, retryAfterSeconds: retryAfter }) ?? 0;
     await this.deliveries.recordAttempt(data.deliveryId, attempt, {
       status: 'retrying',
       lastStatusCode: result.status,
@@ -115,19 +181,64 @@ export class DeliveryProcessor {
       nextAttemptAt: new Date(Date.now() + delay).toISOString(),
     });
     this.metrics?.deliveryAttempts.inc({ result: 'retrying', error_kind: result.errorKind ?? 'other' });
-    throw new RetryableDeliveryError(result.error ?? 'delivery failed', delay);
+    return { next: 'retry', result, retryInMs: delay };
+  }
+
+  /**
+   * Jobs of their own for deliveries of a batch: retries after their first attempt (the schedule goes
+   * on from its second wait, attempt numbers from 2), or, `fresh`, deliveries not attempted yet. The
+   * job id is the delivery id, so queueing one twice adds it once.
+   */
+  private async queueRetries(items: { data: DeliveryJobData; delayMs: number; fresh?: boolean }[]): Promise<void> {
+    if (items.length === 0) return;
+    const jobs = items.map(({ data, delayMs, fresh }) => {
+      const job: DeliveryJobData = fresh ? data : { ...data, schedule: data.schedule.slice(1), attemptOffset: (data.attemptOffset ?? 0) + 1 };
+      return { name: DELIVERY_JOB, data: job, opts: { jobId: data.deliveryId, attempts: job.schedule.length + 1, backoff: { type: 'hub' }, ...(delayMs > 0 ? { delay: delayMs } : {}) } };
+    });
+    await this.queues.forSubscription(items[0].data.subscriptionId).addBulk(jobs);
+  }
+
+  /**
+   * The deliveries of a batch that still need their first attempt: on a first run all of them, on a run
+   * again (a crash, or a second batch made by a fan-out re-run) those with no outcome yet. One left
+   * retrying may have lost its job if the process died right after logging the attempt: it is queued
+   * again (a no-op when the job exists).
+   */
+  private async withoutOutcome(items: DeliveryJobData[]): Promise<DeliveryJobData[]> {
+    const statuses = await this.deliveries.statusesOf(items.map((d) => d.deliveryId));
+    const retrying = items.filter((_, i) => statuses[i] === 'retrying');
+    await this.queueRetries(retrying.map((data) => ({ data, delayMs: 1_000 })));
+    return items.filter((_, i) => statuses[i] === 'pending');
+  }
+
+  private async cancel(data: DeliveryJobData, subscription: Subscription | undefined): Promise<void> {
+    if (!subscription) {
+      await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: 'subscription deleted' });
+      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
+      return;
+    }
+    await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: `endpoint disabled: ${subscription.disabledReason ?? ''}` });
+    await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
+    await this.deliveries.recordSkipped([{ subscriptionId: subscription.id, eventId: data.eventId, at: Date.now() }]);
+  }
+
+  private async subscriptionOf(id: string): Promise<Subscription | undefined> {
+    return this.cache.get(id) ?? (await this.reloadSubscription(id));
   }
 
   onError(error: Error): void {
     this.logger.warn(`delivery worker: ${error.message}`);
   }
 
-  /** A job can fail outside process() (stalled too often after worker crashes): keep its record honest. */
-  async onFailed(job: Job<DeliveryJobData> | undefined, error: Error): Promise<void> {
-    if (!job?.data?.deliveryId || error instanceof UnrecoverableError || error instanceof RetryableDeliveryError) return;
+  /** A job can fail outside process() (stalled too often after worker crashes): keep its records honest. */
+  async onFailed(job: Job<DeliveryQueueJobData> | undefined, error: Error): Promise<void> {
+    if (!job?.data || error instanceof UnrecoverableError || error instanceof RetryableDeliveryError) return;
     if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
-    await this.deliveries.markDead(job.data.deliveryId, `job failed: ${error.message}`).catch(() => undefined);
-    await this.deliveries.releasePayload(job.data.deliveryId, job.data.payloadKey).catch(() => undefined);
+    const items = 'deliveries' in job.data ? await this.withoutOutcome(job.data.deliveries).catch(() => []) : job.data.deliveryId ? [job.data] : [];
+    for (const data of items) {
+      await this.deliveries.markDead(data.deliveryId, `job failed: ${error.message}`).catch(() => undefined);
+      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey).catch(() => undefined);
+    }
   }
 
   /**
@@ -144,7 +255,7 @@ export class DeliveryProcessor {
   }
 
   /** Waits without spending an attempt (BullMQ's manual delay). */
-  private async postpone(job: Job<DeliveryJobData>, token: string | undefined, ms: number): Promise<never> {
+  private async postpone(job: Job<DeliveryQueueJobData>, token: string | undefined, ms: number): Promise<never> {
     await job.moveToDelayed(Date.now() + Math.max(ms, 10), token);
     throw new DelayedError();
   }
@@ -175,6 +286,8 @@ export class DeliveryProcessor {
     return this.cache.get(id);
   }
 }
+
+type AttemptOutcome = { next: 'done' | 'dead'; result: HttpAttempt } | { next: 'retry'; result: HttpAttempt; retryInMs: number };
 
 /** The host of a URL, for logs (never its path or query, which may carry a token). */
 function hostOf(url: string): string {

@@ -67,8 +67,23 @@ export interface DeliveryJobData {
   attemptOffset?: number;
 }
 
+/**
+ * Several deliveries to one endpoint in one job (DELIVERY_BATCH_SIZE): what a fan-out of a burst of
+ * events makes, so the queue's per-job cost is paid once per batch (issue 15). The first attempt of
+ * each is sent by the batch; a delivery that needs another attempt gets a job of its own (DELIVERY_JOB,
+ * id = delivery id), so retries, dead letters and redrive work on single deliveries as before.
+ */
+export interface DeliveryBatchJobData {
+  subscriptionId: string;
+  deliveries: DeliveryJobData[];
+}
+
+/** What a job of the delivery queues carries: one delivery, or a batch of them (by job name). */
+export type DeliveryQueueJobData = DeliveryJobData | DeliveryBatchJobData;
+
 export const DELIVERY_QUEUE = 'deliveries';
 export const DELIVERY_JOB = 'deliver';
+export const DELIVERY_BATCH_JOB = 'deliver-batch';
 
 /** Delivery ids double as BullMQ job ids (which may not contain ':'): `dlv_<event>_<subscription>[_<suffix>]`. */
 export function deliveryId(eventId: string, subscriptionId: string, suffix?: string): string {
