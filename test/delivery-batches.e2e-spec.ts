@@ -86,15 +86,9 @@ describe('batched delivery jobs', () => {
   });
 
   it('gives a delivery that fails in a batch a job of its own, which retries it on the schedule', async () => {
+    // The first three (one by one) succeed; each replayed delivery fails once, then succeeds.
+    sink.reply = (req, i) => (i >= 3 && req.headers['x-webhook-retry-count'] === undefined ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' });
     const { sub } = await deliveredThenReplayed('message.sent', 3, { retrySchedule: [1, 1] });
-    const seen = new Set<string>();
-    // Each replayed delivery fails once, then succeeds.
-    sink.reply = (req) => {
-      const id = String(req.headers['webhook-id']);
-      if (req.headers['x-webhook-retry-count'] === undefined && !seen.has(id)) return seen.add(id), { status: 503, body: 'busy' };
-      return { status: 200, body: 'ok' };
-    };
-    // The first three deliveries happened before this reply was set: the replayed ones fail, then succeed.
     await eventually('3 retried deliveries', async () => sink.received.length === 9, 20_000, () => explainDeliveries(hub, sub.id, sink));
     const retries = sink.received.slice(6);
     expect(retries.map((r) => r.headers['x-webhook-retry-count'])).toEqual(['1', '1', '1']);
@@ -128,6 +122,26 @@ describe('batched delivery jobs', () => {
     const done = await settled('the second batch completed', sub.id, async () => ((await again.getState()) === 'completed' ? (await queues.forSubscription(sub.id).getJob(again.id!)) ?? null : null));
     expect(done?.returnvalue).toEqual({ sent: 0, retrying: 0 });
     expect(sink.received).toHaveLength(8);
+  });
+
+  it('stops a batch when its endpoint is disabled part-way (410 Gone): the rest are cancelled and kept for replay, not sent', async () => {
+    // The first four (one by one) succeed; the replayed ones meet a 410.
+    sink.reply = (_req, i) => (i >= 4 ? { status: 410, body: 'gone' } : { status: 200, body: 'ok' });
+    const { sub } = await deliveredThenReplayed('message.updated', 4);
+    const disabled = await settled('the endpoint disabled', sub.id, async () => {
+      const res = await admin(hub).get(`/api/v1/subscriptions/${sub.id}`);
+      return res.body.enabled === false ? res.body : null;
+    });
+    expect(disabled.disabledReason).toBe('endpoint answered 410 Gone');
+    const records = await settled('4 replayed records with an outcome', sub.id, async () => {
+      const list = await replayedDeliveries(sub.id);
+      return list.length === 4 && list.every((d) => d.status !== 'pending') ? list : null;
+    });
+    // The first of the batch went out alone (a batch sends one at a time until one succeeds) and got the 410.
+    expect(sink.received).toHaveLength(5);
+    expect(records.map((d) => d.status).sort()).toEqual(['cancelled', 'cancelled', 'cancelled', 'dead']);
+    const dry = await admin(hub).post(`/api/v1/subscriptions/${sub.id}/replay`, { status: 'skipped', since: 0, dryRun: true });
+    expect(dry.body.counts.skipped).toBe(3);
   });
 
   it('sent no 500', () => {

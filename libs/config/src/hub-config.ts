@@ -74,7 +74,7 @@ export interface DeliveryConfig {
   timeoutMs: number;
   /** DELIVERY_CONNECT_TIMEOUT_MS: time to connect (default 10 s). */
   connectTimeoutMs: number;
-  /** DELIVERY_CONCURRENCY: deliveries in flight per worker process. */
+  /** DELIVERY_CONCURRENCY: deliveries in flight per worker process and delivery queue shard. */
   concurrency: number;
   /** DELIVERY_BATCH_SIZE: most first attempts to one endpoint one fan-out job carries (1: a job per delivery; default 50). */
   batchSize: number;

@@ -219,21 +219,22 @@ export class DeliveriesRepository {
     return this.redis.zrangebyscore(this.keys.deliveriesOfSubscription(subscriptionId), from, to, 'LIMIT', 0, limit);
   }
 
-  /** The status of each of these deliveries (null where none exists), in the order given, in one round trip per shard. */
-  async statusesOf(ids: string[]): Promise<(DeliveryStatus | null)[]> {
-    const statuses = new Map<string, DeliveryStatus | null>();
+  /** Each delivery's status and next attempt time (null where none exists), in the order given, one round trip per shard. */
+  async statesOf(ids: string[]): Promise<({ status: DeliveryStatus; nextAttemptAt?: string } | null)[]> {
+    const states = new Map<string, { status: DeliveryStatus; nextAttemptAt?: string } | null>();
     await Promise.all(
       [...groupBy(ids, (id) => this.keys.deliveryShardOfDelivery(id)).values()].map(async (group) => {
         const pipeline = this.redis.pipeline();
-        for (const id of group) pipeline.hget(this.keys.delivery(id), 'status');
+        for (const id of group) pipeline.hmget(this.keys.delivery(id), 'status', 'nextAttemptAt');
         const replies = (await pipeline.exec()) ?? [];
-        replies.forEach(([error, status], i) => {
+        replies.forEach(([error, fields], i) => {
           if (error) throw error;
-          statuses.set(group[i], (status as DeliveryStatus | null) ?? null);
+          const [status, nextAttemptAt] = fields as (string | null)[];
+          states.set(group[i], status ? { status: status as DeliveryStatus, ...(nextAttemptAt ? { nextAttemptAt } : {}) } : null);
         });
       }),
     );
-    return ids.map((id) => statuses.get(id) ?? null);
+    return ids.map((id) => states.get(id) ?? null);
   }
 
   /** The deliveries of these ids that exist, in the order given (one pipeline per shard). */

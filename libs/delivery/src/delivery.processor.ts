@@ -60,6 +60,11 @@ export class DeliveryProcessor {
 
   private async processOne(job: Job<DeliveryJobData>, token?: string): Promise<{ status?: number; durationMs: number }> {
     const data = job.data;
+    // Taken out of a batch without knowing whether its attempt went out: a delivery with an outcome is done.
+    if (data.checkOutcome && job.attemptsMade === 0) {
+      const [state] = await this.deliveries.statesOf([data.deliveryId]);
+      if (!state || ['succeeded', 'dead', 'cancelled'].includes(state.status)) return { durationMs: 0 };
+    }
     const subscription = await this.subscriptionOf(data.subscriptionId);
     if (!subscription?.enabled) {
       await this.cancel(data, subscription);
@@ -82,47 +87,66 @@ export class DeliveryProcessor {
   }
 
   /**
-   * A batch job: the first attempt of each of its deliveries, sent together within the process's send
+   * A batch job: the first attempt of each of its deliveries, sent together within the shard's send
    * slots. A delivery that needs another attempt gets its own job (its id, its schedule from the second
-   * wait on), so from then on it is retried, dead-lettered and redriven as any delivery. Run again
-   * (its worker died, or Redis failed mid-way), it sends only what has no outcome yet.
+   * wait on), queued as soon as its attempt is logged, so from then on it is retried, dead-lettered and
+   * redriven as any delivery. Run again (its worker died, or Redis failed), it sends only what has no
+   * outcome yet.
    */
   private async processBatch(job: Job<DeliveryBatchJobData>, token?: string): Promise<{ sent: number; retrying: number }> {
-    const { subscriptionId } = job.data;
-    let items = job.data.deliveries;
-    const subscription = await this.subscriptionOf(subscriptionId);
+    const subscription = await this.subscriptionOf(job.data.subscriptionId);
+    const circuit = subscription?.enabled ? this.breaker.check(subscription.id) : { open: false as const };
+    if (circuit.open) return this.postpone(job, token, circuit.retryInMs);
+    const items = await this.withoutOutcome(job.data.deliveries);
     if (!subscription?.enabled) {
       for (const data of items) await this.cancel(data, subscription);
       return { sent: 0, retrying: 0 };
     }
-    const circuit = this.breaker.check(subscription.id);
-    if (circuit.open) return this.postpone(job, token, circuit.retryInMs);
-    // Whether this is a run again after a crash or a fan-out re-run's second batch, only deliveries with no outcome yet are sent.
-    items = await this.withoutOutcome(items);
     // A rate limit set after the batch was made: each delivery waits its turn in a job of its own.
     if (subscription.rateLimitPerSec) {
-      await this.queueRetries(items.map((data) => ({ data, delayMs: 0, fresh: true })));
+      await this.queueOwnJobs(items.map((data) => ({ data, delayMs: 0, fresh: true })));
       return { sent: 0, retrying: items.length };
     }
-
-    const later: { data: DeliveryJobData; delayMs: number; fresh?: boolean }[] = [];
-    let sent = 0;
+    const tally = { sent: 0, retrying: 0 };
     await forEachRamped(items, this.config.delivery.concurrency, async (data) => {
-      const payload = data.payload ?? (data.payloadKey ? await this.payloads.read(data.payloadKey) : null);
-      if (payload === null) return (await this.withoutBody(data), true);
-      const outcome = await this.slotsOf(subscription.id).run(async () => {
-        // Checked once a slot is free: the breaker may have opened while this delivery waited for one.
-        const paused = this.breaker.check(subscription.id);
-        return paused.open ? paused : this.attempt(subscription, data, payload, 0, data.schedule.length + 1);
-      });
-      // The breaker opened during the batch: the rest wait out its cooldown, each in a job of its own.
-      if ('open' in outcome) return (later.push({ data, delayMs: Math.max(outcome.retryInMs, 10), fresh: true }), false);
-      sent++;
-      if (outcome.next === 'retry') later.push({ data, delayMs: outcome.retryInMs });
-      return outcome.next === 'done';
+      try {
+        return await this.sendFromBatch(data, subscription, tally);
+      } catch (error) {
+        // Redis failed around this delivery's attempt: it goes on in a job of its own, which first
+        // checks whether the attempt was logged. If even that cannot be queued, the batch fails and runs again.
+        this.logger.warn({ deliveryId: data.deliveryId }, `batch delivery ${data.deliveryId}: ${(error as Error).message}; it goes on in a job of its own`);
+        await this.queueOwnJobs([{ data, delayMs: 1_000, fresh: true }]);
+        tally.retrying++;
+        return false;
+      }
     });
-    await this.queueRetries(later);
-    return { sent, retrying: later.length };
+    return tally;
+  }
+
+  /** One delivery of a batch; true when it went well (the batch then sends more at once). */
+  private async sendFromBatch(data: DeliveryJobData, batchSubscription: Subscription, tally: { sent: number; retrying: number }): Promise<boolean> {
+    // Read again per delivery: an earlier one may have disabled the endpoint (410, the breaker), or an operator did.
+    const subscription = this.cache.get(data.subscriptionId) ?? batchSubscription;
+    if (!subscription.enabled) return (await this.cancel(data, subscription), false);
+    const payload = data.payload ?? (data.payloadKey ? await this.payloads.read(data.payloadKey) : null);
+    if (payload === null) return (await this.withoutBody(data), true);
+    const outcome = await this.slotsOf(subscription.id).run(async () => {
+      // Checked once a slot is free: the breaker may have opened while this delivery waited for one.
+      const paused = this.breaker.check(subscription.id);
+      return paused.open ? paused : this.attempt(subscription, data, payload, 0, data.schedule.length + 1);
+    });
+    if ('open' in outcome) {
+      // The breaker is open: this delivery waits out the cooldown in a job of its own, without using an attempt.
+      await this.queueOwnJobs([{ data, delayMs: Math.max(outcome.retryInMs, 10), fresh: true }]);
+      tally.retrying++;
+      return false;
+    }
+    tally.sent++;
+    if (outcome.next === 'retry') {
+      await this.queueOwnJobs([{ data, delayMs: outcome.retryInMs }]);
+      tally.retrying++;
+    }
+    return outcome.next === 'done';
   }
 
   /**
@@ -185,14 +209,15 @@ export class DeliveryProcessor {
   }
 
   /**
-   * Jobs of their own for deliveries of a batch: retries after their first attempt (the schedule goes
-   * on from its second wait, attempt numbers from 2), or, `fresh`, deliveries not attempted yet. The
-   * job id is the delivery id, so queueing one twice adds it once.
+   * Jobs of their own for deliveries of a batch: a retry after the first attempt (the schedule goes on
+   * from its second wait, attempt numbers from 2), or, `fresh`, a delivery not attempted yet (or not
+   * known to be), which checks its outcome before sending. The job id is the delivery id, so queueing
+   * one twice adds it once.
    */
-  private async queueRetries(items: { data: DeliveryJobData; delayMs: number; fresh?: boolean }[]): Promise<void> {
+  private async queueOwnJobs(items: { data: DeliveryJobData; delayMs: number; fresh?: boolean }[]): Promise<void> {
     if (items.length === 0) return;
     const jobs = items.map(({ data, delayMs, fresh }) => {
-      const job: DeliveryJobData = fresh ? data : { ...data, schedule: data.schedule.slice(1), attemptOffset: (data.attemptOffset ?? 0) + 1 };
+      const job: DeliveryJobData = fresh ? { ...data, checkOutcome: true } : { ...data, schedule: data.schedule.slice(1), attemptOffset: (data.attemptOffset ?? 0) + 1 };
       return { name: DELIVERY_JOB, data: job, opts: { jobId: data.deliveryId, attempts: job.schedule.length + 1, backoff: { type: 'hub' }, ...(delayMs > 0 ? { delay: delayMs } : {}) } };
     });
     await this.queues.forSubscription(items[0].data.subscriptionId).addBulk(jobs);
@@ -202,13 +227,17 @@ export class DeliveryProcessor {
    * The deliveries of a batch that still need their first attempt: on a first run all of them, on a run
    * again (a crash, or a second batch made by a fan-out re-run) those with no outcome yet. One left
    * retrying may have lost its job if the process died right after logging the attempt: it is queued
-   * again (a no-op when the job exists).
+   * again for the time its record says (a no-op when the job exists).
    */
   private async withoutOutcome(items: DeliveryJobData[]): Promise<DeliveryJobData[]> {
-    const statuses = await this.deliveries.statusesOf(items.map((d) => d.deliveryId));
-    const retrying = items.filter((_, i) => statuses[i] === 'retrying');
-    await this.queueRetries(retrying.map((data) => ({ data, delayMs: 1_000 })));
-    return items.filter((_, i) => statuses[i] === 'pending');
+    const states = await this.deliveries.statesOf(items.map((d) => d.deliveryId));
+    const now = Date.now();
+    await this.queueOwnJobs(
+      items.flatMap((data, i) => (states[i]?.status === 'retrying' ? [{ data, delayMs: Math.max(0, (Date.parse(states[i]?.nextAttemptAt ?? '') || now) - now) }] : [])),
+    );
+    const missing = items.filter((_, i) => states[i] === null);
+    if (missing.length > 0) this.logger.warn(`batch delivery: no record of ${missing.length} deliveries (${missing[0].deliveryId}, ...), expired or removed; not sent`);
+    return items.filter((_, i) => states[i]?.status === 'pending');
   }
 
   private async cancel(data: DeliveryJobData, subscription: Subscription | undefined): Promise<void> {
@@ -230,15 +259,28 @@ export class DeliveryProcessor {
     this.logger.warn(`delivery worker: ${error.message}`);
   }
 
-  /** A job can fail outside process() (stalled too often after worker crashes): keep its records honest. */
+  /**
+   * A job can fail outside process() (stalled too often after worker crashes), and a batch job can run
+   * out of tries (Redis away for a while): keep the records honest. A batch's deliveries go on in jobs of
+   * their own, queued on the queue's connection (which waits out Redis outages), each with its full schedule.
+   */
   async onFailed(job: Job<DeliveryQueueJobData> | undefined, error: Error): Promise<void> {
     if (!job?.data || error instanceof UnrecoverableError || error instanceof RetryableDeliveryError) return;
     if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(error.message)) return;
-    const items = 'deliveries' in job.data ? await this.withoutOutcome(job.data.deliveries).catch(() => []) : job.data.deliveryId ? [job.data] : [];
-    for (const data of items) {
-      await this.deliveries.markDead(data.deliveryId, `job failed: ${error.message}`).catch(() => undefined);
-      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey).catch(() => undefined);
+    if ('deliveries' in job.data) {
+      const { deliveries } = job.data;
+      await this.queueOwnJobs(deliveries.map((data) => ({ data, delayMs: 1_000, fresh: true }))).catch((queueError: Error) =>
+        this.logger.error(
+          { deliveryIds: deliveries.map((d) => d.deliveryId) },
+          `batch job ${job.id} failed (${error.message}) and its ${deliveries.length} deliveries could not be queued on their own: ${queueError.message}; ` +
+            'replay them with POST /api/v1/subscriptions/:id/replay',
+        ),
+      );
+      return;
     }
+    if (!job.data.deliveryId) return;
+    await this.deliveries.markDead(job.data.deliveryId, `job failed: ${error.message}`).catch(() => undefined);
+    await this.deliveries.releasePayload(job.data.deliveryId, job.data.payloadKey).catch(() => undefined);
   }
 
   /**

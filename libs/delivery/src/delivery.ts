@@ -65,6 +65,8 @@ export interface DeliveryJobData {
   createdAt: number;
   /** Attempts made before a redrive, so attempt numbers in the log keep counting. */
   attemptOffset?: number;
+  /** Taken out of a batch job without knowing whether its first attempt went out: skip it if it has an outcome. */
+  checkOutcome?: boolean;
 }
 
 /**

@@ -58,3 +58,28 @@ describe('forEachRamped', () => {
     expect(seen.sort()).toEqual([1, 2, 3, 4, 5]);
   });
 });
+
+describe('forEachRamped when work throws', () => {
+  it('starts nothing more, lets the runs under way end, then rejects', async () => {
+    const started: number[] = [];
+    let thrown = false;
+    let startedAfterThrow = 0;
+    let running = 0;
+    const run = forEachRamped(Array.from({ length: 40 }, (_, i) => i), 8, async (i) => {
+      started.push(i);
+      if (thrown) startedAfterThrow++;
+      running++;
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+      if (i === 5) {
+        thrown = true;
+        throw new Error('redis away');
+      }
+      return true;
+    });
+    await expect(run).rejects.toThrow('redis away');
+    expect(startedAfterThrow).toBe(0);
+    expect(running).toBe(0);
+    expect(started.length).toBeLessThan(40);
+  });
+});

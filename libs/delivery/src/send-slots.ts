@@ -35,24 +35,32 @@ export class SendSlots {
 /**
  * Runs `work` for every item, in order, with a window of parallel runs that starts at 1, doubles
  * after each success (up to `max`) and falls back to 1 after a failure: a batch to a healthy
- * endpoint is soon sent in parallel, while one to a failing endpoint goes one at a time, so the
- * circuit breaker sees each answer before the next attempt leaves.
+ * endpoint is soon sent in parallel, while one to a failing endpoint goes one at a time. When `work`
+ * throws, no further item starts; the promise rejects once the runs under way have ended.
  */
 export async function forEachRamped<T>(items: T[], max: number, work: (item: T) => Promise<boolean>): Promise<void> {
   let window = 1;
   let next = 0;
   let running = 0;
+  let failure: { error: unknown } | undefined;
   await new Promise<void>((resolve, reject) => {
     const pump = () => {
-      if (next >= items.length && running === 0) return resolve();
-      while (running < window && next < items.length) {
+      if (running === 0 && (failure || next >= items.length)) return failure ? reject(failure.error) : resolve();
+      while (!failure && running < window && next < items.length) {
         const item = items[next++];
         running++;
-        work(item).then((ok) => {
-          running--;
-          window = ok ? Math.min(window * 2, max) : 1;
-          pump();
-        }, reject);
+        work(item).then(
+          (ok) => {
+            running--;
+            window = ok ? Math.min(window * 2, max) : 1;
+            pump();
+          },
+          (error: unknown) => {
+            running--;
+            failure ??= { error };
+            pump();
+          },
+        );
       }
     };
     pump();
