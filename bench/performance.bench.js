@@ -23,7 +23,8 @@
  *   7. RSS of every process after its load.
  * Full runs interleave the ingest and delivery scenarios over BENCH_ROUNDS rounds (default 3) and
  * report medians (max latency and the sink's catch-up: the worst round; error counts: the sum). `--quick`: one round,
- * short runs, under 90 s. `--only=ingest,all,delivery,e2e,mcp` runs some scenarios.
+ * short runs, under 90 s. `--only=ingest,all,delivery,e2e,mcp` runs some scenarios, `--targets=hubFastify,...`
+ * some ingest targets.
  *
  * Prints tables and the issue's targets (pass/miss), writes bench/results/latest.json.
  * BENCH_HUB_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to every hub process;
@@ -44,6 +45,8 @@ const { enqueue } = require('./baselines/bullmq-worker');
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const ONLY = (argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? '').split(',').filter(Boolean);
+// Some ingest targets only, by id (bare, handExpress, handFastify, hubExpress, hubFastify, all_express, all_fastify): for A/B pairs.
+const TARGETS = (argv.find((a) => a.startsWith('--targets='))?.slice('--targets='.length) ?? '').split(',').filter(Boolean);
 const runs = (scenario) => !ONLY.length || ONLY.includes(scenario);
 const setting = (name, quick, full) => Number(process.env[name] ?? (QUICK ? quick : full));
 
@@ -273,7 +276,10 @@ async function ingestRun(target, round) {
       await runLoad(url, metaLoad(tagOf()), { connections: S.connections, seconds: S.warmupSeconds });
       if (target.cpu) out.cpu50 = await cpuPerEvent(server.port, server.pid);
       const startNs = K.nowNs();
+      const cpuBefore = K.cpuSnapshot(server.pid);
       Object.assign(out, loadSummary(await runLoad(url, metaLoad(tagOf()), { connections: S.connections, seconds: S.seconds })));
+      // CPU per request at saturation: steadier than req/s when other processes take turns on the cores (for A/B pairs).
+      out.cpuPerRequestUs = Math.round(K.cpuDeltaNs(cpuBefore, K.cpuSnapshot(server.pid)) / 1e3 / Math.max(1, out.requests));
       // The measured run on the monotonic clock in µs: bench/profile-summary.js --from/--to slices a profile to it.
       out.loadWindowUs = [Math.round(startNs / 1e3), Math.round(K.nowNs() / 1e3)];
     }
@@ -634,7 +640,7 @@ async function main() {
     for (let round = 1; round <= S.rounds; round++) {
       const thisRound = { ingest: {}, delivery: {} };
       results.rounds.push(thisRound);
-      const targets = INGEST_TARGETS.filter((t) => (t.all ? runs('all') : runs('ingest')));
+      const targets = INGEST_TARGETS.filter((t) => (t.all ? runs('all') : runs('ingest')) && (TARGETS.length === 0 || TARGETS.includes(t.id)));
       // Interleave: each round starts one target further along, so no target always runs first or last.
       const order = targets.map((_, i) => targets[(i + round - 1) % targets.length]);
       for (const target of order) {

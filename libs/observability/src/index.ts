@@ -1,6 +1,7 @@
 export { HealthModule } from './health.module';
 export { LoggingModule, REDACTED_HEADERS } from './logging.module';
 export { currentRequestId, requestIdOf } from './request-logging';
+export type { RequestId } from './request-logging';
 export { RedisHealthIndicator } from './redis.health-indicator';
 export { HubMetrics } from './hub-metrics';
 export { MetricsModule } from './metrics.module';

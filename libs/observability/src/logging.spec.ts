@@ -122,6 +122,19 @@ describe('request logging', () => {
     expect(lines).toEqual([]);
   });
 
+  it('serves requests outside any log context at warn, where the lines about a request name it themselves', () => {
+    const { lines, logger } = capture('warn');
+    const middleware = requestLoggingMiddleware(logger);
+    const { req, res, end } = fakeExchange('/webhooks/whatsapp');
+    middleware(req, res, () => logger.warn({ requestId: requestIdOf(req) }, 'refused'));
+    middleware(fakeExchange('/webhooks/whatsapp').req, res, () => logger.warn('inside, unnamed'));
+    end(401);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, msg: 'refused', requestId: 1 }),
+      { level: 40, time: expect.any(Number), service: 'webhook-hub', role: 'all', msg: 'inside, unnamed' },
+    ]);
+  });
+
   it('gives each request an id, on every line logged while serving it and on its access line', () => {
     const { lines, logger } = capture('info');
     const middleware = requestLoggingMiddleware(logger);

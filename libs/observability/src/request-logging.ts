@@ -43,11 +43,17 @@ type HttpRequest = IncomingMessage & { id?: RequestId; originalUrl?: string };
 /**
  * The request logging (in place of pino-http): gives each request an id, serves it inside that id's
  * async context, and writes one access line when it ends, if that line's level is on. Nothing is
- * serialised and no child logger is made per request: at LOG_LEVEL=warn a request costs an id, an
- * AsyncLocalStorage frame and one `close` listener (none at all when even errors are off).
+ * serialised and no child logger is made per request.
+ *
+ * The async context (every line logged while serving a request carries its id) is there at info and
+ * debug only. On Node 20 an AsyncLocalStorage in use puts a hook on every promise the process makes,
+ * which cost the Express gateway about 15 % of its CPU per request at saturation (docs/performance.md).
+ * At warn and error the lines about a request name it themselves (refusals, unhandled errors), so a
+ * request costs an id and one `close` listener (none at all when even errors are off).
  */
 export function requestLoggingMiddleware(logger: Logger): (req: HttpRequest, res: ServerResponse, next: () => void) => void {
   let lastId = 0;
+  const withContext = logger.isLevelEnabled('info');
   return function hubRequestLogging(req, res, next) {
     const id = (req.id ??= lastId = (lastId + 1) & 0x7fffffff);
     if (logger.isLevelEnabled('error')) {
@@ -58,7 +64,8 @@ export function requestLoggingMiddleware(logger: Logger): (req: HttpRequest, res
         logger[level]({ requestId: id, req, res, responseTime: Date.now() - startedAt }, res.writableFinished ? 'request completed' : 'request aborted');
       });
     }
-    currentRequest.run(id, next);
+    if (withContext) currentRequest.run(id, next);
+    else next();
   };
 }
 

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { type RequestId, requestIdOf } from '@hub/observability';
 import { isRedisUnavailableError } from '@hub/store';
 import { ErrorShapes } from './error-shapes';
 
@@ -33,14 +34,17 @@ export class HubExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const { httpAdapter } = this.adapterHost;
     const res = host.switchToHttp().getResponse();
-    const { body, headers } = this.toResponse(exception);
+    const req = host.switchToHttp().getRequest();
+    const { body, headers } = this.toResponse(exception, requestIdOf(req));
     for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(res, name, value);
     if (isHeadersSent(res)) return;
-    const shape = this.shapes.shapeFor(String(httpAdapter.getRequestUrl(host.switchToHttp().getRequest()) ?? ''));
+    const shape = this.shapes.shapeFor(String(httpAdapter.getRequestUrl(req) ?? ''));
     httpAdapter.reply(res, shape ? shape(body, exception) : body, body.statusCode);
   }
 
-  toResponse(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+  /** The answer to an exception; a line for the ones that are the hub's fault, naming the request (logs carry no request context at LOG_LEVEL=warn). */
+  toResponse(exception: unknown, requestId?: RequestId): { body: ErrorBody; headers: Record<string, string> } {
+    const context = requestId === undefined ? {} : { requestId };
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const retryAfter = (exception as { retryAfterSeconds?: number }).retryAfterSeconds;
@@ -50,7 +54,7 @@ export class HubExceptionFilter implements ExceptionFilter {
       };
     }
     if (isRedisUnavailableError(exception)) {
-      this.logger.warn(`store unavailable: ${(exception as Error).message}`);
+      this.logger.warn(context, `store unavailable: ${(exception as Error).message}`);
       return {
         body: this.body(HttpStatus.SERVICE_UNAVAILABLE, 'event store unavailable; retry later'),
         headers: { 'Retry-After': '5' },
@@ -60,7 +64,7 @@ export class HubExceptionFilter implements ExceptionFilter {
     // Only name, message and stack: an ioredis error also carries `command.args` (event bodies,
     // secrets), which must never reach a log.
     const err = exception instanceof Error ? { type: exception.name, message: exception.message, stack: exception.stack } : { message: String(exception) };
-    this.logger.error({ errorId, err }, `unhandled error ${errorId}: ${err.message}`);
+    this.logger.error({ errorId, err, ...context }, `unhandled error ${errorId}: ${err.message}`);
     return { body: { ...this.body(500, 'internal server error'), errorId }, headers: {} };
   }
 

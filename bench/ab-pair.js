@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/*
+ * A/B of two hub builds, side by side: both gateways run at once, each under its own autocannon load
+ * of unique signed WhatsApp deliveries, so whatever else the shared cores are doing slows both alike.
+ * Compares CPU per request (every thread of each process, from /proc) and requests per second, as the
+ * ratio B/A per round and its median. Sequential runs of the same build differ by 20 % on this
+ * machine; paired like this, a change of a few percent shows.
+ *
+ *   node bench/ab-pair.js --a=/path/to/other/checkout [--b=.] [--adapter=express|fastify] [--rounds=3] [--seconds=8]
+ *
+ * Each root needs a built dist/ (e.g. `git worktree add /tmp/old <rev> && cd /tmp/old && ln -s
+ * "$OLDPWD/node_modules" && npx nest build`). Redis at REDIS_URL; keys are removed afterwards.
+ */
+'use strict';
+const { spawn } = require('node:child_process');
+const { join, resolve } = require('node:path');
+const B = require('./bench-kit');
+const K = require('./perf-kit');
+
+const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const ROOTS = { A: arg('a'), B: resolve(arg('b', join(__dirname, '..'))) };
+const ADAPTER = arg('adapter', 'express');
+const ROUNDS = Number(arg('rounds', 3));
+const SECONDS = Number(arg('seconds', 8));
+const CONNECTIONS = Number(arg('connections', 25));
+const APP_SECRET = 'bench_app_secret';
+
+async function startHub(root, prefix) {
+  const port = await K.freePort();
+  const child = spawn(process.execPath, [join(root, 'dist/apps/gateway/src/main.js')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', HUB_ROLE: 'gateway', HTTP_ADAPTER: ADAPTER, HUB_PREFIX: prefix,
+      HUB_ADMIN_TOKEN: 'bench-admin-token-0123456789', RATE_LIMIT_PER_SOURCE: '1000000000', REDIS_URL: B.REDIS_URL, WHATSAPP_APP_SECRET: APP_SECRET,
+    },
+  });
+  for (let i = 0; i < 150; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) return { child, port };
+    await K.sleep(100);
+  }
+  child.kill();
+  throw new Error(`the hub in ${root} did not start`);
+}
+
+function load(port, tag, seconds) {
+  let n = 0;
+  return B.runLoad(`http://127.0.0.1:${port}/webhooks/whatsapp`, () => {
+    const body = K.metaDelivery(`wamid.b-${tag}-${n++}`);
+    return { body, headers: { 'x-hub-signature-256': K.metaSignature(APP_SECRET, body) } };
+  }, { connections: CONNECTIONS, seconds });
+}
+
+async function main() {
+  if (!ROOTS.A) throw new Error('--a=<root of build A> is required');
+  const redis = new (require('ioredis'))(B.REDIS_URL);
+  const rows = [];
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const prefix = (id) => `bench-ab-${process.pid}-${round}-${id}`;
+      // Alternate which starts first, in case starting order matters.
+      const ids = round % 2 ? ['A', 'B'] : ['B', 'A'];
+      const hubs = {};
+      for (const id of ids) hubs[id] = await startHub(ROOTS[id], prefix(id));
+      try {
+        await Promise.all(ids.map((id) => load(hubs[id].port, `w${id}${round}`, 2)));
+        const before = Object.fromEntries(ids.map((id) => [id, K.cpuSnapshot(hubs[id].child.pid)]));
+        const results = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await load(hubs[id].port, `m${id}${round}`, SECONDS)])));
+        const row = { round };
+        for (const id of ids) {
+          const requests = results[id].requests.total;
+          row[id] = { rps: Math.round(requests / results[id].duration), cpuUs: Math.round(K.cpuDeltaNs(before[id], K.cpuSnapshot(hubs[id].child.pid)) / 1e3 / requests), non2xx: results[id].non2xx };
+        }
+        row.cpu = +(row.B.cpuUs / row.A.cpuUs).toFixed(3);
+        row.rps = +(row.B.rps / row.A.rps).toFixed(3);
+        rows.push(row);
+        console.log(`round ${round}: A ${row.A.rps} req/s ${row.A.cpuUs} us/req · B ${row.B.rps} req/s ${row.B.cpuUs} us/req · B/A CPU per request ${row.cpu}, req/s ${row.rps}${row.A.non2xx + row.B.non2xx ? ` (non-2xx: A ${row.A.non2xx}, B ${row.B.non2xx})` : ''}`);
+      } finally {
+        for (const id of ids) await B.stopProcess(hubs[id].child);
+        for (const id of ids) await B.deleteKeys(redis, `{${prefix(id)}}*`);
+      }
+    }
+  } finally {
+    await redis.quit();
+  }
+  console.log(`${ADAPTER}, ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections each: median B/A CPU per request ${K.median(rows.map((r) => r.cpu))}, req/s ${K.median(rows.map((r) => r.rps))}`);
+  console.log(`A = ${ROOTS.A}\nB = ${ROOTS.B}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
