@@ -96,17 +96,35 @@ export function registerFastifyBodyParsers(fastify: FastifyInstance, maxBodyByte
   fastify.addContentTypeParser('*', parser(() => undefined));
 }
 
-/** Reads a request body up to `limit` bytes; a declared or actual size above it is a 413. */
-async function readBody(payload: Readable, contentLength: string | undefined, limit: number): Promise<Buffer> {
-  if (contentLength !== undefined && Number(contentLength) > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of payload) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+/**
+ * Reads a request body up to `limit` bytes; a declared or actual size above it is a 413. With stream
+ * events rather than `for await`, whose iterator costs a few promises per chunk on every request.
+ */
+function readBody(payload: Readable, contentLength: string | undefined, limit: number): Promise<Buffer> {
+  if (contentLength !== undefined && Number(contentLength) > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        // Stop reading what is left (Fastify closes the connection after the error answer).
+        payload.pause();
+        reject(tooLarge(limit));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => (done(), resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    const onError = (error: Error) => (done(), reject(error));
+    const done = () => {
+      payload.off('data', onData);
+      payload.off('end', onEnd);
+      payload.off('error', onError);
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', onError);
+  });
 }
 
 /** body-parser's JSON rules: UTF charsets only, an empty body is `{}`, the top level is an object or array. */

@@ -48,15 +48,17 @@ type HttpRequest = IncomingMessage & { id?: RequestId; originalUrl?: string };
  * The async context (every line logged while serving a request carries its id) is there at info and
  * debug only. On Node 20 an AsyncLocalStorage in use puts a hook on every promise the process makes,
  * which cost the Express gateway about 15 % of its CPU per request at saturation (docs/performance.md).
- * At warn and error the lines about a request name it themselves (refusals, unhandled errors), so a
- * request costs an id and one `close` listener (none at all when even errors are off).
+ * At warn and error the lines about a request name it themselves (refusals, unhandled errors, store
+ * outages), so a request costs an id and nothing else.
  */
 export function requestLoggingMiddleware(logger: Logger): (req: HttpRequest, res: ServerResponse, next: () => void) => void {
   let lastId = 0;
+  // At warn and error an access line would only repeat the exception filter's line about a 5xx or 503
+  // (which names the request, its method and path): neither the listener nor the context is paid for.
   const withContext = logger.isLevelEnabled('info');
   return function hubRequestLogging(req, res, next) {
     const id = (req.id ??= lastId = (lastId + 1) & 0x7fffffff);
-    if (logger.isLevelEnabled('error')) {
+    if (withContext) {
       const startedAt = Date.now();
       res.once('close', () => {
         const level = accessLevel(res.statusCode, res.writableFinished);

@@ -35,16 +35,20 @@ export class HubExceptionFilter implements ExceptionFilter {
     const { httpAdapter } = this.adapterHost;
     const res = host.switchToHttp().getResponse();
     const req = host.switchToHttp().getRequest();
-    const { body, headers } = this.toResponse(exception, requestIdOf(req));
+    const { body, headers } = this.toResponse(exception, { requestId: requestIdOf(req), method: req?.method, path: String(httpAdapter.getRequestUrl(req) ?? '').split('?')[0] });
     for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(res, name, value);
     if (isHeadersSent(res)) return;
     const shape = this.shapes.shapeFor(String(httpAdapter.getRequestUrl(req) ?? ''));
     httpAdapter.reply(res, shape ? shape(body, exception) : body, body.statusCode);
   }
 
-  /** The answer to an exception; a line for the ones that are the hub's fault, naming the request (logs carry no request context at LOG_LEVEL=warn). */
-  toResponse(exception: unknown, requestId?: RequestId): { body: ErrorBody; headers: Record<string, string> } {
-    const context = requestId === undefined ? {} : { requestId };
+  /**
+   * The answer to an exception, and a line for the ones that are the hub's fault, naming the request:
+   * at LOG_LEVEL=warn there is no request context and no access line (the path never has its query,
+   * where some platforms put tokens).
+   */
+  toResponse(exception: unknown, request: { requestId?: RequestId; method?: string; path?: string } = {}): { body: ErrorBody; headers: Record<string, string> } {
+    const context = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined && value !== ''));
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const retryAfter = (exception as { retryAfterSeconds?: number }).retryAfterSeconds;
