@@ -3,7 +3,7 @@ import { BRIDGE_SECRET, ingestBridgeEvent } from './utils/delivery-helpers';
 
 jest.setTimeout(30_000);
 
-type Layer = { route?: { path: string } };
+type Layer = { route?: { path: string }; slash?: boolean; name?: string };
 
 // Express only: Fastify finds routes with its radix tree, in no order.
 const describeOnExpress = process.env.HTTP_ADAPTER === 'fastify' ? describe.skip : describe;
@@ -24,6 +24,8 @@ describeOnExpress('Express route order (ingress routes first)', () => {
     const paths = stack.map((layer) => layer.route?.path);
     const afterMiddleware = paths.lastIndexOf('/{*path}') + 1;
     expect(afterMiddleware).toBeGreaterThan(0);
+    // Before it only app-wide middleware (body parsing): no path-mounted app or docs route to match first.
+    expect(stack.slice(0, afterMiddleware - 1).every((layer) => layer.slash && !layer.route)).toBe(true);
     const ingress = ['/webhooks/whatsapp', '/webhooks/digitalsamba', '/webhooks/telegram', '/api/tavus/webhook', '/webhook/events'];
     for (const path of ingress) {
       const at = paths.indexOf(path);

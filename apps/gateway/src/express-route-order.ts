@@ -6,6 +6,8 @@ import { WEBHOOK_SOURCE } from '@hub/webhook-core';
 /** The part of an Express 5 router layer this looks at. */
 export interface RouterLayer {
   route?: { path: string };
+  /** Middleware for every path (app.use without one): body parsing and the like. */
+  slash?: boolean;
 }
 
 /** The path Nest gives middleware applied with forRoutes('*') (the request logging) on Express 5. */
@@ -15,9 +17,12 @@ const ALL_ROUTES = '/{*path}';
  * Express tries its route layers in order on every request, matching each path: the ingress routes,
  * which carry nearly all the traffic, came after the ~70 API, console and MCP routes (Nest registers
  * controllers module by module), and the router loop was 8-10 % of the Express gateway's CPU under
- * load (docs/performance.md). This moves the ingress layers to just after the middleware Nest applies
- * to every route, so what runs for a request is unchanged and only the search is shorter. Returns
- * the number of layers moved (0 when the stack does not look as expected: then nothing is moved).
+ * load (docs/performance.md). This moves the every-route middleware Nest applied (the request
+ * logging) and the ingress layers to just after the app-wide middleware (body parsing), ahead of the
+ * path-mounted queue dashboard, the API docs and static files, which an ingress request would only
+ * be matched against and skip. Only the search gets shorter; the one other change is that those
+ * mounted apps' requests are now logged too. Returns the number of ingress layers moved (0 when the
+ * stack does not look as expected: then nothing is moved).
  */
 export function hoistLayers(stack: RouterLayer[], isIngress: (path: string) => boolean): number {
   const ingress = stack.filter((layer) => layer.route && isIngress(layer.route.path));
@@ -25,9 +30,12 @@ export function hoistLayers(stack: RouterLayer[], isIngress: (path: string) => b
   let lastAllRoutes = -1;
   for (let i = 0; i < firstIngress; i++) if (stack[i].route?.path === ALL_ROUTES) lastAllRoutes = i;
   if (ingress.length === 0 || lastAllRoutes < 0) return 0;
-  const rest = stack.filter((layer) => !ingress.includes(layer));
-  const at = rest.indexOf(stack[lastAllRoutes]) + 1;
-  stack.splice(0, stack.length, ...rest.slice(0, at), ...ingress, ...rest.slice(at));
+  const logging = stack[lastAllRoutes];
+  let appWide = 0;
+  while (appWide < lastAllRoutes && stack[appWide].slash && !stack[appWide].route) appWide++;
+  const moved = new Set([logging, ...ingress]);
+  const rest = stack.filter((layer) => !moved.has(layer));
+  stack.splice(0, stack.length, ...rest.slice(0, appWide), logging, ...ingress, ...rest.slice(appWide));
   return ingress.length;
 }
 
