@@ -1,6 +1,6 @@
-import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { BadRequestException, HttpException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import express, { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseQueryString } from 'node:querystring';
 import type { Readable } from 'node:stream';
@@ -16,63 +16,51 @@ import { InvalidJsonException, JsonTooDeepException, MAX_JSON_DEPTH, deferBodyEr
  * over MAX_BODY_BYTES 413, unsupported charset or content encoding 415.
  */
 
-type ParserError = Error & { type?: string; status?: number };
 type RawBodyRequest = { rawBody?: Buffer };
 
 export function registerExpressBodyParsers(app: NestExpressApplication, maxBodyBytes: number): void {
-  const keepRaw = (req: Request & RawBodyRequest, _res: Response, buf: Buffer) => {
-    req.rawBody = buf;
-  };
-  const parsers = [
-    express.json({ limit: maxBodyBytes, type: ['application/json', 'application/*+json'], verify: keepRaw }),
-    express.text({ limit: maxBodyBytes, type: 'text/plain', verify: keepRaw }),
-    express.urlencoded({ limit: maxBodyBytes, extended: false, verify: keepRaw }),
-  ];
-  // One middleware layer for the three parsers and the depth check: each layer is a step of Express's
-  // router loop on every request, and four of them showed in the gateway's profile (docs/performance.md).
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    let index = 0;
-    const step = (error?: unknown): void => {
-      if (error) {
-        deferBodyError(req, fromExpressParserError(error as ParserError, maxBodyBytes));
+  // The same reading and parsing as on Fastify (below), in one middleware layer: body-parser's three
+  // parsers and the depth check were four layers of Express's router loop, and body-parser with its
+  // helpers (raw-body, type-is, on-finished) about 8 % of the Express gateway's CPU (docs/performance.md).
+  app.use((req: Request & RawBodyRequest, _res: Response, next: NextFunction) => {
+    const contentType = req.headers['content-type'];
+    const parse = hasBody(req) ? parserFor(contentType) : undefined;
+    if (!parse) return next();
+    readBody(req, req.headers['content-length'], maxBodyBytes)
+      .then((body) => {
+        const raw = inflate(body, req.headers['content-encoding'], maxBodyBytes);
+        req.rawBody = raw;
+        req.body = parse(raw, charsetOf(contentType));
+      })
+      .catch((error: unknown) => {
+        deferBodyError(req, error instanceof HttpException ? error : new BadRequestException('could not read the request body'));
         req.body = undefined;
-      } else if (index < parsers.length) {
-        // Each parser passes over a content type not its own.
-        parsers[index++](req, res, step);
-        return;
-      }
-      if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
-        deferBodyError(req, new JsonTooDeepException());
-        req.body = undefined;
-      }
-      next();
-    };
-    step();
+      })
+      .then(() => next());
   });
 }
 
-function fromExpressParserError(error: ParserError, maxBodyBytes: number): HttpException {
-  switch (error.type) {
-    case 'entity.parse.failed':
-      return invalidJson(error);
-    case 'entity.too.large':
-      return tooLarge(maxBodyBytes);
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new UnsupportedMediaTypeException(error.message);
-    default: {
-      const status = Number(error.status);
-      return status >= 400 && status < 500
-        ? new HttpException(error.message || 'bad request body', status)
-        : new HttpException('could not read the request body', HttpStatus.BAD_REQUEST);
-    }
-  }
+/** Whether a request carries a body (type-is's rule, as body-parser has it): a length, or a transfer encoding. */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number.parseInt(req.headers['content-length'] ?? '', 10));
 }
 
+/** The parser of a content type on Express (the types body-parser was set up for), or undefined: the body is left unread. */
+function parserFor(contentType: string | undefined): ((raw: Buffer, charset: string) => unknown) | undefined {
+  const type = (contentType ?? '').split(';', 1)[0].trim().toLowerCase();
+  if (type === 'application/json' || /^application\/[^\s/]+\+json$/.test(type)) return parseStrictJson;
+  if (type === 'text/plain') return parseText;
+  if (type === 'application/x-www-form-urlencoded') return parseForm;
+  return undefined;
+}
+
+const parseText = (raw: Buffer, charset: string) => decodeText(raw, charset || 'utf-8');
+const parseForm = (raw: Buffer, charset: string) => parseQueryString(decodeText(raw, charset || 'utf-8'));
+
 /**
- * The same parsers on Fastify. The body is read here rather than with `parseAs`, so going over
- * MAX_BODY_BYTES is the same 413 as on Express; then it is inflated as body-parser does, kept raw
- * and parsed.
+ * The same parsers on Fastify, as content-type parsers. The body is read here rather than with
+ * `parseAs`, so going over MAX_BODY_BYTES is the same 413 as on Express; then it is inflated, kept raw
+ * and parsed. Unknown types keep their bytes and parse nothing (the route decides).
  */
 export function registerFastifyBodyParsers(fastify: FastifyInstance, maxBodyBytes: number): void {
   fastify.removeAllContentTypeParsers();
@@ -90,8 +78,8 @@ export function registerFastifyBodyParsers(fastify: FastifyInstance, maxBodyByte
   };
   fastify.addContentTypeParser('application/json', parser(parseStrictJson));
   fastify.addContentTypeParser(/^application\/[^\s;/]+\+json(\s*;|$)/i, parser(parseStrictJson));
-  fastify.addContentTypeParser('text/plain', parser((raw, charset) => decodeText(raw, charset || 'utf-8')));
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', parser((raw, charset) => parseQueryString(decodeText(raw, charset || 'utf-8'))));
+  fastify.addContentTypeParser('text/plain', parser(parseText));
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', parser(parseForm));
   // Unknown types: keep the bytes, parse nothing; the route decides (ingress answers 415).
   fastify.addContentTypeParser('*', parser(() => undefined));
 }
