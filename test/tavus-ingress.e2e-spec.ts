@@ -30,10 +30,11 @@ describe('Tavus ingress (real app, real Redis)', () => {
   });
   afterAll(() => hub.close());
 
-  const streamLength = () => hub.redis.xlen(`{${hub.config.prefix}}:events`);
+  const storedTypes = async () => ((await hub.redis.xrange(`{${hub.config.prefix}}:events`, '-', '+')) as [string, string[]][]).map(([, f]) => f[f.indexOf('type') + 1]);
   /** Stored events of one type: the worker adds its own (a tool_called event gets a tool_result) at any moment. */
-  const storedOfType = async (type: string) =>
-    ((await hub.redis.xrange(`{${hub.config.prefix}}:events`, '-', '+')) as [string, string[]][]).filter(([, f]) => f[f.indexOf('type') + 1] === type).length;
+  const storedOfType = async (type: string) => (await storedTypes()).filter((t) => t === type).length;
+  /** Events stored by ingress: all but the tool results the worker adds on its own, at any moment. */
+  const streamLength = async () => (await storedTypes()).filter((t) => t !== 'tavus.tool_result').length;
   const getEvent = (id: string) => hub.http().get(`/api/v1/events/${id}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
   const stats = () => hub.http().get(ROUTE);
 
