@@ -5,15 +5,19 @@ import { RestartBackoff, SupervisorLogger, WorkerSupervisor } from './worker-sup
 
 jest.setTimeout(60_000);
 
-/** A child speaking the supervisor's protocol: ready, metrics on request, a short graceful stop on SIGTERM. */
+/**
+ * A child speaking the supervisor's protocol: metrics on request, a short graceful stop on SIGTERM,
+ * then ready. Ready comes last, as in the real worker: a SIGTERM that arrived before its handler was
+ * installed would end it the default way (seen once on a loaded machine when ready came first).
+ */
 const WORKER = `
-process.send({ hub: 'ready' });
 process.on('message', (m) => {
   if (m && m.hub === 'metrics-request') process.send({ hub: 'metrics', id: m.id, metrics: [{ name: 'from_child', pid: process.pid }] });
 });
 process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300));
 process.once('disconnect', () => process.exit(0));
 setInterval(() => undefined, 1000);
+process.send({ hub: 'ready' });
 `;
 /** A child that fails at once, every time. */
 const CRASH = `process.exit(3);`;
