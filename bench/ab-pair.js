@@ -13,7 +13,6 @@
  * "$OLDPWD/node_modules" && npx nest build`). Redis at REDIS_URL; keys are removed afterwards.
  */
 'use strict';
-const { spawn } = require('node:child_process');
 const { join, resolve } = require('node:path');
 const B = require('./bench-kit');
 const K = require('./perf-kit');
@@ -29,20 +28,8 @@ const APP_SECRET = 'bench_app_secret';
 
 async function startHub(root, nodeArgs, prefix) {
   const port = await K.freePort();
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps/gateway/src/main.js')], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', HUB_ROLE: 'gateway', HTTP_ADAPTER: ADAPTER, HUB_PREFIX: prefix,
-      HUB_ADMIN_TOKEN: 'bench-admin-token-0123456789', RATE_LIMIT_PER_SOURCE: '1000000000', REDIS_URL: B.REDIS_URL, WHATSAPP_APP_SECRET: APP_SECRET,
-    },
-  });
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)) return { child, port };
-    await K.sleep(100);
-  }
-  child.kill();
-  throw new Error(`the hub in ${root} did not start`);
+  const env = { HUB_ROLE: 'gateway', HTTP_ADAPTER: ADAPTER, HUB_PREFIX: prefix, WHATSAPP_APP_SECRET: APP_SECRET };
+  return { port, child: await B.startHubProcess(port, env, { nodeArgs, root }) };
 }
 
 function load(port, tag, seconds) {

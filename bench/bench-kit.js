@@ -58,9 +58,9 @@ function summary(result) {
  * The compiled hub (dist/) with `env`, once /health answers. `nodeArgs` go before the script (for
  * example --cpu-prof); `stdio` overrides where its output goes.
  */
-async function startHubProcess(port, env, { nodeArgs = [], stdio = ['ignore', 'ignore', 'inherit'] } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, HUB_MAIN], {
-    cwd: HUB_ROOT,
+async function startHubProcess(port, env, { nodeArgs = [], stdio = ['ignore', 'ignore', 'inherit'], root = HUB_ROOT } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/apps/gateway/src/main.js')], {
+    cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', HUB_ADMIN_TOKEN: 'bench-admin-token-0123456789', RATE_LIMIT_PER_SOURCE: '1000000000', REDIS_URL, ...env },
     stdio,
   });

@@ -122,6 +122,11 @@ describe('batched delivery jobs', () => {
     const done = await settled('the second batch completed', sub.id, async () => ((await again.getState()) === 'completed' ? (await queues.forSubscription(sub.id).getJob(again.id!)) ?? null : null));
     expect(done?.returnvalue).toEqual({ sent: 0, retrying: 0 });
     expect(sink.received).toHaveLength(8);
+    // What a batch hands on when it cannot tell whether an attempt went out: a job of its own that looks first.
+    const [first] = batch.data.deliveries;
+    const own = await queues.forSubscription(sub.id).add(DELIVERY_JOB, { ...first, checkOutcome: true }, { jobId: first.deliveryId, attempts: 1 });
+    expect(await settled('the single job completed', sub.id, async () => ((await own.getState()) === 'completed' ? true : null))).toBe(true);
+    expect(sink.received).toHaveLength(8);
   });
 
   it('stops a batch when its endpoint is disabled part-way (410 Gone): the rest are cancelled and kept for replay, not sent', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { ChainableCommander, default as Redis } from 'ioredis';
 import { REDIS_CLIENT, RedisKeys } from '@hub/store';
 import { DELIVERY_ID_PATTERN, Delivery, DeliveryAttempt, DeliveryStatus, OWN_PAYLOAD_FIELD, PAYLOAD_REF_FIELD } from './delivery';
 import { DeliveryRedis, withDeliveryScripts } from './delivery-scripts';
@@ -221,38 +221,36 @@ export class DeliveriesRepository {
 
   /** Each delivery's status and next attempt time (null where none exists), in the order given, one round trip per shard. */
   async statesOf(ids: string[]): Promise<({ status: DeliveryStatus; nextAttemptAt?: string } | null)[]> {
-    const states = new Map<string, { status: DeliveryStatus; nextAttemptAt?: string } | null>();
-    await Promise.all(
-      [...groupBy(ids, (id) => this.keys.deliveryShardOfDelivery(id)).values()].map(async (group) => {
-        const pipeline = this.redis.pipeline();
-        for (const id of group) pipeline.hmget(this.keys.delivery(id), 'status', 'nextAttemptAt');
-        const replies = (await pipeline.exec()) ?? [];
-        replies.forEach(([error, fields], i) => {
-          if (error) throw error;
-          const [status, nextAttemptAt] = fields as (string | null)[];
-          states.set(group[i], status ? { status: status as DeliveryStatus, ...(nextAttemptAt ? { nextAttemptAt } : {}) } : null);
-        });
-      }),
-    );
-    return ids.map((id) => states.get(id) ?? null);
+    const replies = await this.readEach(ids, (pipeline, key) => pipeline.hmget(key, 'status', 'nextAttemptAt'));
+    return ids.map((id) => {
+      const [status, nextAttemptAt] = (replies.get(id) ?? []) as (string | null)[];
+      return status ? { status: status as DeliveryStatus, ...(nextAttemptAt ? { nextAttemptAt } : {}) } : null;
+    });
   }
 
   /** The deliveries of these ids that exist, in the order given (one pipeline per shard). */
   async getMany(ids: string[]): Promise<Delivery[]> {
-    if (ids.length === 0) return [];
-    const found = new Map<string, Delivery>();
+    const replies = await this.readEach(ids, (pipeline, key) => pipeline.hgetall(key));
+    return ids
+      .map((id) => replies.get(id) as Record<string, string> | undefined)
+      .filter((hash): hash is Record<string, string> => hash !== undefined && Object.keys(hash).length > 0)
+      .map(fromHash);
+  }
+
+  /** One read of each delivery's record, by id: one pipeline per shard, the shards read together. */
+  private async readEach(ids: string[], read: (pipeline: ChainableCommander, key: string) => unknown): Promise<Map<string, unknown>> {
+    const replies = new Map<string, unknown>();
     await Promise.all(
       [...groupBy(ids, (id) => this.keys.deliveryShardOfDelivery(id)).values()].map(async (group) => {
         const pipeline = this.redis.pipeline();
-        for (const id of group) pipeline.hgetall(this.keys.delivery(id));
-        const replies = (await pipeline.exec()) ?? [];
-        replies.forEach(([error, hash], i) => {
+        for (const id of group) read(pipeline, this.keys.delivery(id));
+        ((await pipeline.exec()) ?? []).forEach(([error, reply], i) => {
           if (error) throw error;
-          if (Object.keys(hash as object).length) found.set(group[i], fromHash(hash as Record<string, string>));
+          replies.set(group[i], reply);
         });
       }),
     );
-    return ids.map((id) => found.get(id)).filter((d): d is Delivery => d !== undefined);
+    return replies;
   }
 
   /**

@@ -4,9 +4,8 @@ import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveryPayloads } from './delivery-payloads';
 import { DeliveryQueues } from './delivery-queues';
 import { groupBy } from './group-by';
-import { JobsOptions } from 'bullmq';
 import { HubConfig } from '@hub/config';
-import { DELIVERY_BATCH_JOB, DELIVERY_JOB, Delivery, DeliveryJobData, DeliveryQueueJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, deliveryId } from './delivery';
+import { Delivery, DeliveryJobData, DeliveryTrigger, OWN_PAYLOAD_FIELD, batchDeliveryJob, deliveryId, singleDeliveryJob } from './delivery';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from './retry-schedule';
 import { Subscription } from './subscription';
 
@@ -25,9 +24,6 @@ export function seedPayload(event: DomainEvent): string {
 export function payloadFor(subscription: Subscription, event: DomainEvent): string {
   return subscription.payloadFormat === 'seed' ? seedPayload(event) : deliveryPayload(event);
 }
-
-/** A batch job that fails before its deliveries are sent (Redis away) is run again this many times in all. */
-const BATCH_JOB_ATTEMPTS = 6;
 
 export interface PlannedDelivery {
   event: DomainEvent;
@@ -103,30 +99,14 @@ export class DeliveryQueue {
    * DELIVERY_BATCH_SIZE. A batch's id is its first delivery's and its size, so a fan-out re-run after a
    * crash that reads the same entries adds it once; the processor skips deliveries already done.
    */
-  private jobsFor(planned: PlannedDelivery[], jobs: DeliveryJobData[]): { name: string; data: DeliveryQueueJobData; opts: JobsOptions }[] {
-    const out: { name: string; data: DeliveryQueueJobData; opts: JobsOptions }[] = [];
-    const single = (job: DeliveryJobData) => out.push({ name: DELIVERY_JOB, data: job, opts: { jobId: job.deliveryId, attempts: job.schedule.length + 1, backoff: { type: 'hub' } } });
-    const size = this.config.delivery.batchSize;
-    if (size === 1 || jobs.length === 1) {
-      jobs.forEach(single);
-      return out;
-    }
-    for (const [, indexes] of groupBy(planned.map((_, i) => i), (i) => planned[i].subscription.id)) {
-      if (indexes.length === 1 || planned[indexes[0]].subscription.rateLimitPerSec) {
-        for (const i of indexes) single(jobs[i]);
-        continue;
-      }
-      for (let from = 0; from < indexes.length; from += size) {
-        const chunk = indexes.slice(from, from + size).map((i) => jobs[i]);
-        if (chunk.length === 1) {
-          single(chunk[0]);
-          continue;
-        }
-        out.push({
-          name: DELIVERY_BATCH_JOB,
-          data: { subscriptionId: chunk[0].subscriptionId, deliveries: chunk },
-          opts: { jobId: `${chunk[0].deliveryId}_x${chunk.length}`, attempts: BATCH_JOB_ATTEMPTS, backoff: { type: 'hub' } },
-        });
+  private jobsFor(planned: PlannedDelivery[], jobs: DeliveryJobData[]) {
+    const rateLimited = new Set(planned.filter((p) => p.subscription.rateLimitPerSec).map((p) => p.subscription.id));
+    const out: (ReturnType<typeof singleDeliveryJob> | ReturnType<typeof batchDeliveryJob>)[] = [];
+    for (const group of groupBy(jobs, (job) => job.subscriptionId).values()) {
+      const size = rateLimited.has(group[0].subscriptionId) ? 1 : this.config.delivery.batchSize;
+      for (let from = 0; from < group.length; from += size) {
+        const chunk = group.slice(from, from + size);
+        out.push(chunk.length === 1 ? singleDeliveryJob(chunk[0]) : batchDeliveryJob(chunk));
       }
     }
     return out;
@@ -141,20 +121,17 @@ export class DeliveryQueue {
     const body = { key: this.payloads.keyFor(delivery.eventId, payload, subscription.id), body: payload };
     await this.deliveries.retainPayload(delivery.id, body);
     const schedule = subscription.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE_SECONDS];
-    await queue.add(
-      DELIVERY_JOB,
-      {
-        deliveryId: delivery.id,
-        eventId: delivery.eventId,
-        eventType: delivery.eventType,
-        subscriptionId: subscription.id,
-        payloadKey: body.key,
-        schedule,
-        // Retry headers keep counting from the first attempt of the original delivery.
-        createdAt: Date.parse(delivery.createdAt) || Date.now(),
-        attemptOffset: delivery.attemptCount,
-      } as DeliveryJobData,
-      { jobId: delivery.id, attempts: schedule.length + 1, backoff: { type: 'hub' } },
-    );
+    const job = singleDeliveryJob({
+      deliveryId: delivery.id,
+      eventId: delivery.eventId,
+      eventType: delivery.eventType,
+      subscriptionId: subscription.id,
+      payloadKey: body.key,
+      schedule,
+      // Retry headers keep counting from the first attempt of the original delivery.
+      createdAt: Date.parse(delivery.createdAt) || Date.now(),
+      attemptOffset: delivery.attemptCount,
+    });
+    await queue.add(job.name, job.data, job.opts);
   }
 }

@@ -5,7 +5,7 @@ import { HubConfig } from '@hub/config';
 import { RedisKeys } from '@hub/store';
 import { CircuitBreaker } from './circuit-breaker';
 import { DeliveriesRepository } from './deliveries.repository';
-import { DELIVERY_BATCH_JOB, DELIVERY_JOB, DeliveryAttempt, DeliveryBatchJobData, DeliveryJobData, DeliveryQueueJobData } from './delivery';
+import { DELIVERY_BATCH_JOB, DeliveryAttempt, DeliveryBatchJobData, DeliveryJobData, DeliveryQueueJobData, singleDeliveryJob } from './delivery';
 import { DeliveryQueues } from './delivery-queues';
 import { SendSlots, forEachRamped } from './send-slots';
 import { Subscription } from './subscription';
@@ -70,7 +70,7 @@ export class DeliveryProcessor {
       await this.cancel(data, subscription);
       return { durationMs: 0 };
     }
-    const payload = data.payload ?? (data.payloadKey ? await this.payloads.read(data.payloadKey) : null);
+    const payload = await this.bodyOf(data);
     if (payload === null) return this.withoutBody(data);
 
     const circuit = this.breaker.check(subscription.id);
@@ -128,7 +128,7 @@ export class DeliveryProcessor {
     // Read again per delivery: an earlier one may have disabled the endpoint (410, the breaker), or an operator did.
     const subscription = this.cache.get(data.subscriptionId) ?? batchSubscription;
     if (!subscription.enabled) return (await this.cancel(data, subscription), false);
-    const payload = data.payload ?? (data.payloadKey ? await this.payloads.read(data.payloadKey) : null);
+    const payload = await this.bodyOf(data);
     if (payload === null) return (await this.withoutBody(data), true);
     const outcome = await this.slotsOf(subscription.id).run(async () => {
       // Checked once a slot is free: the breaker may have opened while this delivery waited for one.
@@ -216,10 +216,9 @@ export class DeliveryProcessor {
    */
   private async queueOwnJobs(items: { data: DeliveryJobData; delayMs: number; fresh?: boolean }[]): Promise<void> {
     if (items.length === 0) return;
-    const jobs = items.map(({ data, delayMs, fresh }) => {
-      const job: DeliveryJobData = fresh ? { ...data, checkOutcome: true } : { ...data, schedule: data.schedule.slice(1), attemptOffset: (data.attemptOffset ?? 0) + 1 };
-      return { name: DELIVERY_JOB, data: job, opts: { jobId: data.deliveryId, attempts: job.schedule.length + 1, backoff: { type: 'hub' }, ...(delayMs > 0 ? { delay: delayMs } : {}) } };
-    });
+    const jobs = items.map(({ data, delayMs, fresh }) =>
+      singleDeliveryJob(fresh ? { ...data, checkOutcome: true } : { ...data, schedule: data.schedule.slice(1), attemptOffset: (data.attemptOffset ?? 0) + 1 }, delayMs),
+    );
     await this.queues.forSubscription(items[0].data.subscriptionId).addBulk(jobs);
   }
 
@@ -240,15 +239,16 @@ export class DeliveryProcessor {
     return items.filter((_, i) => states[i]?.status === 'pending');
   }
 
+  /** A delivery whose subscription is gone, or disabled (then its event is kept as skipped, for replay). */
   private async cancel(data: DeliveryJobData, subscription: Subscription | undefined): Promise<void> {
-    if (!subscription) {
-      await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: 'subscription deleted' });
-      await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
-      return;
-    }
-    await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: `endpoint disabled: ${subscription.disabledReason ?? ''}` });
+    await this.deliveries.setStatus(data.deliveryId, { status: 'cancelled', lastError: subscription ? `endpoint disabled: ${subscription.disabledReason ?? ''}` : 'subscription deleted' });
     await this.deliveries.releasePayload(data.deliveryId, data.payloadKey);
-    await this.deliveries.recordSkipped([{ subscriptionId: subscription.id, eventId: data.eventId, at: Date.now() }]);
+    if (subscription) await this.deliveries.recordSkipped([{ subscriptionId: subscription.id, eventId: data.eventId, at: Date.now() }]);
+  }
+
+  /** The bytes a delivery sends, or null when they are no longer stored. */
+  private async bodyOf(data: DeliveryJobData): Promise<string | null> {
+    return data.payload ?? (data.payloadKey ? this.payloads.read(data.payloadKey) : null);
   }
 
   private async subscriptionOf(id: string): Promise<Subscription | undefined> {

@@ -87,6 +87,20 @@ export const DELIVERY_QUEUE = 'deliveries';
 export const DELIVERY_JOB = 'deliver';
 export const DELIVERY_BATCH_JOB = 'deliver-batch';
 
+/** A batch job that fails before its deliveries are sent (Redis away) is run again this many times in all. */
+const BATCH_JOB_ATTEMPTS = 6;
+
+/** The queue job of one delivery: its id is the delivery's, its attempts its schedule's plus one. */
+export function singleDeliveryJob(data: DeliveryJobData, delayMs = 0) {
+  return { name: DELIVERY_JOB, data, opts: { jobId: data.deliveryId, attempts: data.schedule.length + 1, backoff: { type: 'hub' }, ...(delayMs > 0 ? { delay: delayMs } : {}) } };
+}
+
+/** The queue job of several deliveries to one endpoint, named after its first delivery and its size. */
+export function batchDeliveryJob(deliveries: DeliveryJobData[]) {
+  const data: DeliveryBatchJobData = { subscriptionId: deliveries[0].subscriptionId, deliveries };
+  return { name: DELIVERY_BATCH_JOB, data, opts: { jobId: `${deliveries[0].deliveryId}_x${deliveries.length}`, attempts: BATCH_JOB_ATTEMPTS, backoff: { type: 'hub' } } };
+}
+
 /** Delivery ids double as BullMQ job ids (which may not contain ':'): `dlv_<event>_<subscription>[_<suffix>]`. */
 export function deliveryId(eventId: string, subscriptionId: string, suffix?: string): string {
   return `dlv_${eventId.replace(/^evt_/, '')}_${subscriptionId.replace(/^sub_/, '')}${suffix ? `_${suffix}` : ''}`;
