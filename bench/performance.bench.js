@@ -277,9 +277,12 @@ async function ingestRun(target, round) {
       if (target.cpu) out.cpu50 = await cpuPerEvent(server.port, server.pid);
       const startNs = K.nowNs();
       const cpuBefore = K.cpuSnapshot(server.pid);
+      const redisCpuBefore = await redisCpuUs();
       Object.assign(out, loadSummary(await runLoad(url, metaLoad(tagOf()), { connections: S.connections, seconds: S.seconds })));
       // CPU per request at saturation: steadier than req/s when other processes take turns on the cores (for A/B pairs).
       out.cpuPerRequestUs = Math.round(K.cpuDeltaNs(cpuBefore, K.cpuSnapshot(server.pid)) / 1e3 / Math.max(1, out.requests));
+      // Redis shares the two cores: what each request costs it is CPU the server under test does not get.
+      out.redisCpuPerRequestUs = Math.round(((await redisCpuUs()) - redisCpuBefore) / Math.max(1, out.requests));
       // The measured run on the monotonic clock in µs: bench/profile-summary.js --from/--to slices a profile to it.
       out.loadWindowUs = [Math.round(startNs / 1e3), Math.round(K.nowNs() / 1e3)];
     }
@@ -292,6 +295,13 @@ async function ingestRun(target, round) {
     await server.stop();
     await cleanup(prefix);
   }
+}
+
+/** CPU Redis has used since it started (user + system, every thread), in µs, from INFO cpu. */
+async function redisCpuUs() {
+  const info = await redis.info('cpu');
+  const field = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
 /** The body the hub would deliver for one Meta message (its envelope), for the BullMQ baseline's jobs. */
@@ -531,7 +541,7 @@ function report(results) {
   out.push(`\nperformance suite${QUICK ? ' (--quick)' : ''}: ${results.machine.cpuModel}, ${results.machine.cores} cores, node ${results.node}, commit ${results.git.commit?.slice(0, 10) ?? '?'}${results.git.dirty ? ' (dirty)' : ''}, ${results.date}`);
   out.push(`autocannon ${s.connections} connections, ${s.warmupSeconds} s warm-up, ${s.seconds} s runs, ${s.rounds} round(s) (medians; max and sink catch-up = worst round; errors summed), delivery concurrency ${s.deliveryConcurrency}, LOG_LEVEL=${s.logLevel}`);
   if (Object.keys(I).length) {
-    out.push('\n1. Ingest, unique signed WhatsApp (Meta) bodies; 6. CPU per event at 50 events/s; 7. RSS after the load');
+    out.push('\n1. Ingest, unique signed WhatsApp (Meta) bodies (CPU and Redis CPU per request at saturation); 6. CPU per event at 50 events/s; 7. RSS after the load');
     const rows = INGEST_TARGETS.filter((t) => I[t.id] && !t.all).map((t) => {
       const x = I[t.id];
       const base = t.baseline ? I[t.baseline] : undefined;
@@ -539,6 +549,7 @@ function report(results) {
         name: t.label, rps: fmt(x.requestsPerSec), p50: fmt(x.p50Ms), p99: fmt(x.p99Ms), max: fmt(x.maxMs), bad: `${x.non2xx}/${x.errors}`,
         vsBare: fmt(K.ratio(x.requestsPerSec, I.bare?.requestsPerSec), 2), vsHand: base ? fmt(K.ratio(x.requestsPerSec, base.requestsPerSec), 2) : '',
         p99vsHand: base ? fmt(K.ratio(x.p99Ms, base.p99Ms), 2) : '',
+        cpuSat: fmt(x.cpuPerRequestUs), redisSat: fmt(x.redisCpuPerRequestUs),
         cpu: fmt(x.cpu50?.cpuPerEventUs), cpuVs: x.cpu50 && t.id !== 'handExpress' ? fmt(K.ratio(x.cpu50.cpuPerEventUs, I.handExpress?.cpu50?.cpuPerEventUs), 2) : '', rss: fmt(x.rssMaxMb),
       };
     });
@@ -546,6 +557,7 @@ function report(results) {
       { key: 'name', title: 'server' }, { key: 'rps', title: 'req/s', align: 'right' }, { key: 'p50', title: 'p50 ms', align: 'right' },
       { key: 'p99', title: 'p99 ms', align: 'right' }, { key: 'max', title: 'max ms', align: 'right' }, { key: 'bad', title: 'non2xx/err', align: 'right' },
       { key: 'vsBare', title: 'x bare', align: 'right' }, { key: 'vsHand', title: 'x hand', align: 'right' }, { key: 'p99vsHand', title: 'p99 x hand', align: 'right' },
+      { key: 'cpuSat', title: 'CPU us/req', align: 'right' }, { key: 'redisSat', title: 'Redis us/req', align: 'right' },
       { key: 'cpu', title: 'CPU us/evt@50', align: 'right' }, { key: 'cpuVs', title: 'x hand Express', align: 'right' }, { key: 'rss', title: 'RSS MB', align: 'right' },
     ]));
     const allRows = INGEST_TARGETS.filter((t) => t.all && I[t.id]).map((t) => {
