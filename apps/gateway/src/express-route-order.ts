@@ -1,7 +1,5 @@
-import { PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { WEBHOOK_SOURCE } from '@hub/webhook-core';
+import { LeanIngressRoute, ingressRoutes } from './ingress-routes';
 
 /** The part of an Express 5 router layer this looks at. */
 export interface RouterLayer {
@@ -10,57 +8,83 @@ export interface RouterLayer {
   slash?: boolean;
 }
 
-/** The path Nest gives middleware applied with forRoutes('*') (the request logging) on Express 5. */
-const ALL_ROUTES = '/{*path}';
-
 /**
  * Express tries its route layers in order on every request, matching each path: the ingress routes,
  * which carry nearly all the traffic, came after the ~70 API, console and MCP routes (Nest registers
  * controllers module by module), and the router loop was 8-10 % of the Express gateway's CPU under
- * load (docs/performance.md). This moves the every-route middleware Nest applied (the request
- * logging) and the ingress layers to just after the app-wide middleware (body parsing), ahead of the
- * path-mounted queue dashboard, the API docs and static files, which an ingress request would only
- * be matched against and skip. Only the search gets shorter; the one other change is that those
- * mounted apps' requests are now logged too. Returns the number of ingress layers moved (0 when the
- * stack does not look as expected: then nothing is moved).
+ * load (docs/performance.md). This moves the ingress layers to just after the app-wide middleware (request logging, body parsing), ahead of the path-mounted
+ * queue dashboard, the API docs and static files, which an ingress request would only be matched
+ * against and skip. Only the search gets shorter. Returns the number of ingress layers moved (0 when
+ * there are none or nothing app-wide precedes them: then nothing is moved).
  */
 export function hoistLayers(stack: RouterLayer[], isIngress: (path: string) => boolean): number {
   const ingress = stack.filter((layer) => layer.route && isIngress(layer.route.path));
-  const firstIngress = stack.findIndex((layer) => ingress.includes(layer));
-  let lastAllRoutes = -1;
-  for (let i = 0; i < firstIngress; i++) if (stack[i].route?.path === ALL_ROUTES) lastAllRoutes = i;
-  if (ingress.length === 0 || lastAllRoutes < 0) return 0;
-  const logging = stack[lastAllRoutes];
+  const rest = stack.filter((layer) => !ingress.includes(layer));
   let appWide = 0;
-  while (appWide < lastAllRoutes && stack[appWide].slash && !stack[appWide].route) appWide++;
-  const moved = new Set([logging, ...ingress]);
-  const rest = stack.filter((layer) => !moved.has(layer));
-  stack.splice(0, stack.length, ...rest.slice(0, appWide), logging, ...ingress, ...rest.slice(appWide));
+  while (appWide < rest.length && rest[appWide].slash && !rest[appWide].route) appWide++;
+  if (ingress.length === 0 || appWide === 0) return 0;
+  stack.splice(0, stack.length, ...rest.slice(0, appWide), ...ingress, ...rest.slice(appWide));
   return ingress.length;
-}
-
-/** The paths of every route that is a webhook ingress (has a WEBHOOK_SOURCE), as Express names them. */
-function ingressPaths(app: NestExpressApplication): Set<string> {
-  const paths = new Set<string>();
-  for (const wrapper of app.get(DiscoveryService).getControllers()) {
-    const metatype = wrapper.metatype as (new (...args: unknown[]) => unknown) | undefined;
-    if (!metatype?.prototype) continue;
-    const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
-    for (const name of Object.getOwnPropertyNames(metatype.prototype)) {
-      // The descriptor, not the property: reading a getter would run it on the prototype.
-      const handler: unknown = Object.getOwnPropertyDescriptor(metatype.prototype, name)?.value;
-      if (typeof handler !== 'function' || !Reflect.getMetadata(WEBHOOK_SOURCE, handler)) continue;
-      const own = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
-      paths.add(`/${[base, own].map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`);
-    }
-  }
-  return paths;
 }
 
 /** After Nest registered its routes (app.init), puts the ingress routes first among them. */
 export function putIngressRoutesFirst(app: NestExpressApplication): number {
   const router = (app.getHttpAdapter().getInstance() as { router?: { stack?: RouterLayer[] } }).router;
   if (!router?.stack) return 0;
-  const paths = ingressPaths(app);
+  const paths = new Set(ingressRoutes(app).map((route) => route.path));
   return hoistLayers(router.stack, (path) => paths.has(path));
+}
+
+type ExpressHandler = (req: { method: string; path: string; params?: Record<string, string> }, res: unknown, next: () => void) => unknown;
+
+/**
+ * Even first among the routes, an ingress request pays Express for its route layer (a path match,
+ * then Route.dispatch walking the route's own stack); this app-wide middleware, after the request
+ * logging and the body parsing and before every route, finds the lean-served ingress route itself (a Map for fixed paths, a pattern for paths
+ * with parameters) and calls its handler. Matching is Express 5's default: case-insensitive, one
+ * optional trailing slash, a parameter is one segment, URI-decoded (one that does not decode goes
+ * on to Express, which answers 400 as before). Anything else goes on down the stack unchanged.
+ */
+export function ingressDispatcher(routes: LeanIngressRoute[]): ExpressHandler {
+  let fixed: Map<string, LeanIngressRoute['handler']> | undefined;
+  let patterns: { pattern: RegExp; names: string[]; handler: LeanIngressRoute['handler'] }[] = [];
+  return function hubIngressDispatch(req, res, next) {
+    if (req.method !== 'POST') return next();
+    if (!fixed) {
+      // Filled in by app.init, which is over before the first request.
+      fixed = new Map(routes.filter((r) => !r.path.includes(':')).map((r) => [r.path.toLowerCase(), r.handler]));
+      patterns = routes.filter((r) => r.path.includes(':')).map((r) => ({ ...compile(r.path), handler: r.handler }));
+    }
+    const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
+    const handler = fixed.get(path.toLowerCase());
+    if (handler) return handler(req, res, next);
+    for (const { pattern, names, handler: paramHandler } of patterns) {
+      const match = pattern.exec(path);
+      if (!match) continue;
+      const params: Record<string, string> = {};
+      try {
+        names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1])));
+      } catch {
+        return next();
+      }
+      req.params = params;
+      return paramHandler(req, res, next);
+    }
+    return next();
+  };
+}
+
+/** A route path with `:name` segments as a pattern (linear: literal text and `[^/]+` groups). */
+function compile(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = path
+    .split('/')
+    .map((segment) => {
+      const param = /^:(\w+)$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1]);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { pattern: new RegExp(`^${source}$`, 'i'), names };
 }

@@ -4,9 +4,11 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { HubConfig } from '@hub/config';
+import { RequestLogging } from '@hub/observability';
 import { registerExpressBodyParsers, registerFastifyBodyParsers } from './body-parsers';
-import { putIngressRoutesFirst } from './express-route-order';
+import { ingressDispatcher, putIngressRoutesFirst } from './express-route-order';
 import { HubModule } from './hub.module';
+import { serveIngressRoutesLean } from './ingress-routes';
 import { mountOpenApi } from './openapi';
 import { mountQueueDashboard } from './queue-dashboard';
 
@@ -30,6 +32,7 @@ export async function createHubApp(config: HubConfig): Promise<HubApp> {
 
 async function createExpressApp(config: HubConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(HubModule.register(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  app.use(app.get(RequestLogging).middleware);
   registerExpressBodyParsers(app, config.maxBodyBytes);
   // Repeated query keys become arrays, nothing more (no nested objects from `a[b]=c`), as on Fastify.
   app.set('query parser', 'simple');
@@ -44,12 +47,19 @@ async function createExpressApp(config: HubConfig): Promise<NestExpressApplicati
     }
     next();
   });
+  // Ingress requests are answered here, ahead of Express's router (after the layer above, which must
+  // see the first request); the routes Nest registers stay behind it.
+  app.use(ingressDispatcher(serveIngressRoutesLean(app)));
   return app;
 }
 
 async function createFastifyApp(config: HubConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, trustProxy: false });
   const app = await NestFactory.create<NestFastifyApplication>(HubModule.register(config), adapter, { bodyParser: false, bufferLogs: true, abortOnError: false });
-  registerFastifyBodyParsers(app.getHttpAdapter().getInstance(), config.maxBodyBytes);
+  const fastify = app.getHttpAdapter().getInstance();
+  const logging = app.get(RequestLogging).middleware;
+  fastify.addHook('onRequest', (request, reply, done) => logging(request.raw as Parameters<typeof logging>[0], reply.raw, done));
+  registerFastifyBodyParsers(fastify, config.maxBodyBytes);
+  serveIngressRoutesLean(app);
   return app;
 }

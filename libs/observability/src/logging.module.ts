@@ -1,4 +1,4 @@
-import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { Inject, Injectable, Module } from '@nestjs/common';
 import { LoggerModule, PARAMS_PROVIDER_TOKEN, Params } from 'nestjs-pino';
 import pino, { Logger, LoggerOptions } from 'pino';
 import { HubConfig } from '@hub/config';
@@ -60,6 +60,21 @@ export function createHubLogger(config: Pick<HubConfig, 'logLevel' | 'role'>, fo
   return format === 'pretty' ? pino(options, prettyDestination()) : pino(options);
 }
 
+/**
+ * The request logging (request-logging.ts), mounted by the app factory rather than through Nest's
+ * MiddlewareConsumer: as the first app-wide Express middleware, or a Fastify onRequest hook. Nest's
+ * every-route middleware was a path-matched router layer wrapped in Nest's middleware proxy on
+ * Express, and @fastify/middie on Fastify; each ingress request paid for both (docs/performance.md).
+ */
+@Injectable()
+export class RequestLogging {
+  readonly middleware: ReturnType<typeof requestLoggingMiddleware>;
+
+  constructor(@Inject(PARAMS_PROVIDER_TOKEN) params: Params) {
+    this.middleware = requestLoggingMiddleware((params.pinoHttp as { logger: Logger }).logger);
+  }
+}
+
 @Module({
   imports: [
     LoggerModule.forRootAsync({
@@ -72,12 +87,7 @@ export function createHubLogger(config: Pick<HubConfig, 'logLevel' | 'role'>, fo
       }),
     }),
   ],
+  providers: [RequestLogging],
+  exports: [RequestLogging],
 })
-export class LoggingModule implements NestModule {
-  constructor(@Inject(PARAMS_PROVIDER_TOKEN) private readonly params: Params) {}
-
-  configure(consumer: MiddlewareConsumer): void {
-    const { logger } = this.params.pinoHttp as { logger: Logger };
-    consumer.apply(requestLoggingMiddleware(logger)).forRoutes({ path: '*', method: RequestMethod.ALL });
-  }
-}
+export class LoggingModule {}

@@ -16,3 +16,4 @@ export { AdminTokenGuard, adminCredentialsMatch } from './admin-token.guard';
 export * from './json-depth';
 export * from './zod-body';
 export * from './deferred-body-error';
+export { IngressRouteTarget, LeanIngressDeps, createLeanIngressHandler } from './lean-ingress.handler';
