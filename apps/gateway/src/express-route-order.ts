@@ -12,9 +12,10 @@ export interface RouterLayer {
  * Express tries its route layers in order on every request, matching each path: the ingress routes,
  * which carry nearly all the traffic, came after the ~70 API, console and MCP routes (Nest registers
  * controllers module by module), and the router loop was 8-10 % of the Express gateway's CPU under
- * load (docs/performance.md). This moves the ingress layers to just after the app-wide middleware (request logging, body parsing), ahead of the path-mounted
- * queue dashboard, the API docs and static files, which an ingress request would only be matched
- * against and skip. Only the search gets shorter. Returns the number of ingress layers moved (0 when
+ * load (docs/performance.md). This moves the ingress layers to just after the app-wide middleware
+ * (request logging, body parsing, the ingress dispatcher), ahead of the path-mounted queue
+ * dashboard, the API docs and static files. The dispatcher answers lean-served ingress before any
+ * route; this still shortens the search for the GET handshakes and any route left on Nest's pipeline. Returns the number of ingress layers moved (0 when
  * there are none or nothing app-wide precedes them: then nothing is moved).
  */
 export function hoistLayers(stack: RouterLayer[], isIngress: (path: string) => boolean): number {
@@ -40,8 +41,8 @@ type ExpressHandler = (req: { method: string; path: string; params?: Record<stri
 /**
  * Even first among the routes, an ingress request pays Express for its route layer (a path match,
  * then Route.dispatch walking the route's own stack); this app-wide middleware, after the request
- * logging and the body parsing and before every route, finds the lean-served ingress route itself (a Map for fixed paths, a pattern for paths
- * with parameters) and calls its handler. Matching is Express 5's default: case-insensitive, one
+ * logging and the body parsing and before every route, finds the lean-served ingress route itself
+ * (a Map for fixed paths, a pattern for paths with parameters) and calls its handler. Matching is Express 5's default: case-insensitive, one
  * optional trailing slash, a parameter is one segment, URI-decoded (one that does not decode goes
  * on to Express, which answers 400 as before). Anything else goes on down the stack unchanged.
  */
