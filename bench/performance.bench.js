@@ -313,14 +313,23 @@ function deliveryBody(wamid, id) {
   });
 }
 
-function drainFigures(accepted, drained, readyNs, cpuNs) {
+/** What the sink and Redis have used so far (µs), read before and after a drain. */
+async function drainSideCpu() {
+  return { sinkNs: K.cpuSnapshot(sink.pid), redisUs: await redisCpuUs() };
+}
+
+function drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter) {
   const seconds = (drained.lastNs - drained.firstNs) / 1e9;
   let afterReady = 0;
   for (const n of accepted) if ((drained.arrivals.get(n) ?? 0) >= readyNs) afterReady++;
+  const perDelivery = (us) => (afterReady ? Math.round(us / afterReady) : null);
   return {
     events: accepted.size, delivered: drained.delivered, missing: drained.missing,
     seconds: +seconds.toFixed(2), perSecond: seconds > 0 ? Math.round(drained.delivered / seconds) : null,
-    cpuPerDeliveryUs: afterReady ? Math.round(cpuNs / 1e3 / afterReady) : null,
+    cpuPerDeliveryUs: perDelivery(cpuNs / 1e3),
+    // The drain's whole CPU budget on the shared cores: the worker's, the sink's and Redis's per delivery.
+    sinkCpuPerDeliveryUs: perDelivery(K.cpuDeltaNs(sideBefore.sinkNs, sideAfter.sinkNs) / 1e3),
+    redisCpuPerDeliveryUs: perDelivery(sideAfter.redisUs - sideBefore.redisUs),
     // First to last arrival on the monotonic clock in µs, for bench/profile-summary.js --from/--to.
     loadWindowUs: [Math.round(drained.firstNs / 1e3), Math.round(drained.lastNs / 1e3)],
   };
@@ -344,10 +353,12 @@ async function hubDrain(round) {
     worker = await startHubProcess(port, { ...HUB_ENV, HUB_ROLE: 'worker', HUB_PREFIX: prefix }, { nodeArgs: HUB_NODE_ARGS });
     const readyNs = K.nowNs();
     const before = K.cpuSnapshot(worker.pid);
+    const sideBefore = await drainSideCpu();
     const drained = await awaitSink(tag, accepted, readyNs, 120);
     const cpuNs = K.cpuDeltaNs(before, K.cpuSnapshot(worker.pid));
+    const sideAfter = await drainSideCpu();
     const rss = K.rssOfTree(worker.pid);
-    return { ...drainFigures(accepted, drained, readyNs, cpuNs), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
+    return { ...drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
   } finally {
     if (gateway) await stopProcess(gateway);
     if (worker) await stopProcess(worker);
@@ -368,11 +379,13 @@ async function bullmqDrain(round) {
     });
     const readyNs = K.nowNs();
     const before = K.cpuSnapshot(worker.pid);
+    const sideBefore = await drainSideCpu();
     const accepted = new Set(jobs.map((_, n) => n));
     const drained = await awaitSink(tag, accepted, readyNs, 120);
     const cpuNs = K.cpuDeltaNs(before, K.cpuSnapshot(worker.pid));
+    const sideAfter = await drainSideCpu();
     const rss = K.rssOfTree(worker.pid);
-    return { ...drainFigures(accepted, drained, readyNs, cpuNs), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
+    return { ...drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
   } finally {
     if (worker) await K.stopChild(worker.child);
     await cleanup(prefix);
@@ -580,11 +593,13 @@ function report(results) {
   if (f.delivery) {
     out.push(`\n3. Delivery capacity: ${s.drainEvents} events queued, then drained to the sink (first to last delivery)`);
     const rows = [['hub worker (HUB_ROLE=worker)', f.delivery.hub], ['bare BullMQ worker', f.delivery.bullmq]].filter(([, x]) => x).map(([name, x]) => ({
-      name, n: fmt(x.delivered), ps: fmt(x.perSecond), vs: name.startsWith('hub') ? fmt(r['delivery.hub/bullmq.rate'], 2) : '', cpu: fmt(x.cpuPerDeliveryUs), miss: fmt(x.missing), rss: fmt(x.rssMaxMb),
+      name, n: fmt(x.delivered), ps: fmt(x.perSecond), vs: name.startsWith('hub') ? fmt(r['delivery.hub/bullmq.rate'], 2) : '', cpu: fmt(x.cpuPerDeliveryUs),
+      sinkCpu: fmt(x.sinkCpuPerDeliveryUs), redisCpu: fmt(x.redisCpuPerDeliveryUs), miss: fmt(x.missing), rss: fmt(x.rssMaxMb),
     }));
     out.push(K.renderTable(rows, [
       { key: 'name', title: 'worker' }, { key: 'n', title: 'delivered', align: 'right' }, { key: 'ps', title: 'deliveries/s', align: 'right' },
-      { key: 'vs', title: 'x BullMQ', align: 'right' }, { key: 'cpu', title: 'CPU us/delivery', align: 'right' }, { key: 'miss', title: 'missing', align: 'right' }, { key: 'rss', title: 'RSS MB', align: 'right' },
+      { key: 'vs', title: 'x BullMQ', align: 'right' }, { key: 'cpu', title: 'CPU us/delivery', align: 'right' },
+      { key: 'sinkCpu', title: 'sink us', align: 'right' }, { key: 'redisCpu', title: 'Redis us', align: 'right' }, { key: 'miss', title: 'missing', align: 'right' }, { key: 'rss', title: 'RSS MB', align: 'right' },
     ]));
   }
   if (f.e2e) {

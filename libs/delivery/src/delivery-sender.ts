@@ -30,7 +30,8 @@ export interface RetryInfo {
 export class DeliverySender {
   constructor(private readonly http: DeliveryHttpClient) {}
 
-  headersFor(subscription: Subscription, message: OutgoingMessage, retry: RetryInfo, now: number = Date.now()): Record<string, string> {
+  /** `body` is the payload's bytes when the caller has them already (they are signed and sent as they are). */
+  headersFor(subscription: Subscription, message: OutgoingMessage, retry: RetryInfo, now: number = Date.now(), body: Buffer | string = message.payload): Record<string, string> {
     const timestamp = Math.floor(now / 1000);
     const headers: Record<string, string> = {
       ...(subscription.headers ?? {}),
@@ -38,13 +39,13 @@ export class DeliverySender {
       'user-agent': USER_AGENT,
       'webhook-id': message.eventId,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': standardWebhookSignature(signingSecrets(subscription, now), message.eventId, timestamp, message.payload),
+      'webhook-signature': standardWebhookSignature(signingSecrets(subscription, now), message.eventId, timestamp, body),
       'x-webhook-event': message.eventType,
       'idempotency-key': message.eventId,
     };
     // The WhatsApp document signs only when a secret was given; the hub format always carries it.
     if (subscription.payloadFormat !== 'seed' || hasGivenSecret(subscription)) {
-      headers['x-webhook-signature'] = seedWebhookSignature(subscription.secret, message.payload);
+      headers['x-webhook-signature'] = seedWebhookSignature(subscription.secret, body);
     }
     if (retry.retryCount > 0) {
       headers['x-webhook-retry-count'] = String(retry.retryCount);
@@ -55,6 +56,8 @@ export class DeliverySender {
   }
 
   send(subscription: Subscription, message: OutgoingMessage, retry: RetryInfo): Promise<HttpAttempt> {
-    return this.http.post(subscription.url, this.headersFor(subscription, message, retry), Buffer.from(message.payload));
+    // Encoded once: both signatures and the request use the same bytes.
+    const body = Buffer.from(message.payload);
+    return this.http.post(subscription.url, this.headersFor(subscription, message, retry, Date.now(), body), body);
   }
 }

@@ -16,10 +16,29 @@ export function signingKey(secret: string): Buffer {
   return match ? Buffer.from(match[1], 'base64') : Buffer.from(secret, 'utf8');
 }
 
+/** Decoded keys of the secrets in use: every attempt signs, and a worker signs with few secrets. */
+const keyCache = new Map<string, Buffer>();
+const KEY_CACHE_ENTRIES = 1024;
+
+function cachedSigningKey(secret: string): Buffer {
+  let key = keyCache.get(secret);
+  if (!key) {
+    if (keyCache.size >= KEY_CACHE_ENTRIES) keyCache.clear();
+    key = signingKey(secret);
+    keyCache.set(secret, key);
+  }
+  return key;
+}
+
 /** `v1,<base64 HMAC-SHA256(key, id.timestamp.body)>` for each secret, space-separated (rotation). */
 export function standardWebhookSignature(secrets: readonly string[], id: string, timestampSeconds: number, body: Buffer | string): string {
-  const signed = Buffer.concat([Buffer.from(`${id}.${timestampSeconds}.`), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
-  return secrets.map((secret) => `v1,${createHmac('sha256', signingKey(secret)).update(signed).digest('base64')}`).join(' ');
+  const prefix = `${id}.${timestampSeconds}.`;
+  let signatures = '';
+  for (const secret of secrets) {
+    const digest = createHmac('sha256', cachedSigningKey(secret)).update(prefix).update(body).digest('base64');
+    signatures += `${signatures ? ' ' : ''}v1,${digest}`;
+  }
+  return signatures;
 }
 
 /** The seed documents' `X-Webhook-Signature: sha256=<hex HMAC(secret exactly as stored, body)>`. */
