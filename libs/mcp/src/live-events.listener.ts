@@ -84,6 +84,8 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
   }
 
   private dispatch(message: string): void {
+    // Nobody here to tell (the usual case under load without MCP clients): not even parsed.
+    if (this.waiters.size === 0 && this.extraSessions.size === 0 && this.sessions.size === 0) return;
     let events: DomainEvent[];
     try {
       // One event per message; an array from a worker of an earlier version is read as well.

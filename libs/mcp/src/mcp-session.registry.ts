@@ -33,6 +33,10 @@ export class McpSessionRegistry implements OnModuleInit, BeforeApplicationShutdo
     return [...this.sessions.values()];
   }
 
+  get size(): number {
+    return this.sessions.size;
+  }
+
   remove(id: string): void {
     this.sessions.delete(id);
   }
