@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { HttpSink } from './utils/http-sink';
-import { startLoggedHub } from './utils/hub-process';
+import { SUPERVISOR_PID } from '../apps/gateway/src/worker-supervisor';
+import { HUB_MAIN, startLoggedHub } from './utils/hub-process';
 import { ADMIN_TOKEN, REDIS_URL, uniquePrefix, waitFor } from './utils/hub-test-app';
 import { sha256Header } from './utils/signatures';
 
@@ -169,6 +170,19 @@ describe('HUB_ROLE=all runs the worker half in a child process it supervises (HU
     await hub.hub.stop('SIGKILL');
     // The IPC channel closed with the gateway: the child shuts down as on SIGTERM.
     expect(await waitFor(async () => !alive(child), 30_000, 100)).toBe(true);
+  });
+
+  it('a worker whose gateway died before it started (it was handed to init) ends at once instead of running unsupervised', async () => {
+    // As the gateway forks it, but with a supervisor pid that is not its parent: what the child sees when
+    // the gateway was SIGKILLed between fork() and the child's first line.
+    const orphan = fork(HUB_MAIN, [], {
+      env: { ...process.env, HUB_ROLE: 'worker', HUB_PREFIX: uniquePrefix('worker-process-unborn'), REDIS_URL, HUB_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0', HOST: '127.0.0.1', [SUPERVISOR_PID]: String(process.pid + 1_000_000) },
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => orphan.once('exit', (code, signal) => resolve({ code, signal })));
+    const outcome = await Promise.race([ended, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 20_000))]);
+    if (outcome === 'still running') orphan.kill('SIGKILL');
+    expect(outcome).toEqual({ code: null, signal: 'SIGTERM' });
   });
 
   it('HUB_WORKER_PROCESS=inline keeps gateway and worker in one process', async () => {

@@ -210,9 +210,14 @@ export interface SupervisorLink {
 export function connectToSupervisor(): SupervisorLink | undefined {
   // An IPC channel alone is not enough: a process manager (PM2's fork mode) gives one too. The
   // supervisor names itself in the child's environment.
-  if (!process.send || process.env[SUPERVISOR_PID] !== String(process.ppid)) return undefined;
+  const supervisorPid = process.env[SUPERVISOR_PID];
+  if (!process.send || !supervisorPid) return undefined;
   const shutDown = () => process.kill(process.pid, 'SIGTERM');
-  if (!process.connected) {
+  // The supervisor died before this process got this far (a gateway SIGKILLed right after it forked):
+  // the child was handed to init, and the channel may not have reported its end yet. Ending now, before
+  // any handler is installed, is the default end of SIGTERM. A worker that went on would outlive its
+  // gateway, unsupervised; the e2e suite found such orphans.
+  if (!process.connected || supervisorPid !== String(process.ppid)) {
     shutDown();
     return undefined;
   }
