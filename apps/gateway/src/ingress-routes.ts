@@ -1,8 +1,8 @@
 import { Logger, RequestMethod, Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
+import { DiscoveryService } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
-import { ErrorShapes, HubExceptionFilter, IngressRouteTarget, WEBHOOK_SOURCE, createLeanIngressHandler } from '@hub/webhook-core';
+import { HubExceptionFilter, IngressRouteTarget, WEBHOOK_SOURCE, createLeanIngressHandler } from '@hub/webhook-core';
 
 /** A webhook route (a handler with a WEBHOOK_SOURCE: ingress or handshake), with its method and full path as Express and Fastify name it. */
 export interface IngressRoute extends IngressRouteTarget {
@@ -51,15 +51,13 @@ export function serveIngressRoutesLean(app: INestApplication): LeanIngressRoute[
   const adapter = httpAdapter as unknown as { post: RouteRegistrar };
   const register = adapter.post.bind(httpAdapter) as RouteRegistrar;
   let routes: Map<string, IngressRoute> | undefined;
-  let filter: HubExceptionFilter | undefined;
   adapter.post = (path, handler) => {
     if (typeof handler !== 'function' || !Reflect.getMetadata(WEBHOOK_SOURCE, handler)) return register(path, handler);
     // A provider's GET handshake may share the path: only POST handlers are looked up here.
     routes ??= new Map(ingressRoutes(app).filter((route) => route.method === RequestMethod.POST).map((route) => [route.path, route]));
-    filter ??= new HubExceptionFilter(app.get(HttpAdapterHost), app.get(ErrorShapes));
     const route = routes.get(path.replace(/\/+$/, '') || '/');
     const lean = route
-      ? createLeanIngressHandler(route, { httpAdapter, filter, guard: (type) => app.get(type, { strict: false }) })
+      ? createLeanIngressHandler(route, { httpAdapter, filter: app.get(HubExceptionFilter), guard: (type) => app.get(type, { strict: false }) })
       : { reason: 'no controller method has that path' };
     if ('reason' in lean) {
       new Logger('HubApp').warn(`ingress route POST ${path} stays on Nest's route pipeline, which costs some throughput: ${lean.reason}`);

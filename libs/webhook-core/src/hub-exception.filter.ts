@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -22,6 +22,7 @@ export interface ErrorBody {
  * errorId that matches the log line.
  */
 @Catch()
+@Injectable()
 export class HubExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HubExceptionFilter');
 

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_FILTER, DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ErrorShapes } from './error-shapes';
 import { HubExceptionFilter } from './hub-exception.filter';
@@ -19,12 +19,10 @@ import { WebhookAuthGuard } from './webhook-auth.guard';
     WebhookAuthGuard,
     AdminTokenGuard,
     ErrorShapes,
-    {
-      provide: APP_FILTER,
-      inject: [HttpAdapterHost, ErrorShapes],
-      useFactory: (host: HttpAdapterHost, shapes: ErrorShapes) => new HubExceptionFilter(host, shapes),
-    },
+    HubExceptionFilter,
+    // The app's filter, and the one instance the lean ingress handler hands its errors to.
+    { provide: APP_FILTER, useExisting: HubExceptionFilter },
   ],
-  exports: [ProviderRegistry, IngestService, SourceRateLimitGuard, WebhookAuthGuard, AdminTokenGuard, ErrorShapes],
+  exports: [ProviderRegistry, IngestService, SourceRateLimitGuard, WebhookAuthGuard, AdminTokenGuard, ErrorShapes, HubExceptionFilter],
 })
 export class WebhookCoreModule {}
