@@ -126,22 +126,22 @@ export class DeliveryHttpClient implements OnApplicationShutdown {
       }, timeoutMs);
       let enough = false;
       const handler: Dispatcher.DispatchHandler = {
-        onRequestStart: (started) => {
-          controller = started;
-          if (stop) started.abort(stop);
+        onRequestStart: (dispatched) => {
+          controller = dispatched;
+          if (stop) dispatched.abort(stop);
         },
         onResponseStart: (_controller, statusCode, responseHeaders) => {
           status = statusCode;
           const value = responseHeaders['retry-after'];
           retryAfter = typeof value === 'string' ? value : undefined;
         },
-        onResponseData: (started, chunk) => {
+        onResponseData: (dispatched, chunk) => {
           if (size < RESPONSE_SNIPPET_BYTES) chunks.push(chunk);
           size += chunk.length;
           if (size > RESPONSE_DRAIN_LIMIT && !enough) {
             // Enough read: the rest is dropped with the connection, and the answer stands.
             enough = true;
-            started.abort(new Error('response body past the drain limit'));
+            dispatched.abort(new Error('response body past the drain limit'));
           }
         },
         onResponseEnd: () => finish(),
