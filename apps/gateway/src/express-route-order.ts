@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { MatchFunction, match } from 'path-to-regexp';
 import { LeanIngressRoute, ingressRoutes } from './ingress-routes';
 
 /** The part of an Express 5 router layer this looks at. */
@@ -42,50 +43,37 @@ type ExpressHandler = (req: { method: string; path: string; params?: Record<stri
  * Even first among the routes, an ingress request pays Express for its route layer (a path match,
  * then Route.dispatch walking the route's own stack); this app-wide middleware, after the request
  * logging and the body parsing and before every route, finds the lean-served ingress route itself
- * (a Map for fixed paths, a pattern for paths with parameters) and calls its handler. Matching is Express 5's default: case-insensitive, one
- * optional trailing slash, a parameter is one segment, URI-decoded (one that does not decode goes
- * on to Express, which answers 400 as before). Anything else goes on down the stack unchanged.
+ * and calls its handler: a Map for fixed paths, and for paths with parameters path-to-regexp's
+ * matcher with the options Express 5's router gives it (any case, one optional trailing slash,
+ * parameters URI-decoded), so both match alike. A parameter that does not decode goes on to
+ * Express, which answers 400 as before. Anything else goes on down the stack unchanged.
  */
 export function ingressDispatcher(routes: LeanIngressRoute[]): ExpressHandler {
   let fixed: Map<string, LeanIngressRoute['handler']> | undefined;
-  let patterns: { pattern: RegExp; names: string[]; handler: LeanIngressRoute['handler'] }[] = [];
+  let patterns: { matches: MatchFunction<Partial<Record<string, string | string[]>>>; handler: LeanIngressRoute['handler'] }[] = [];
   return function hubIngressDispatch(req, res, next) {
     if (req.method !== 'POST') return next();
     if (!fixed) {
       // Filled in by app.init, which is over before the first request.
       fixed = new Map(routes.filter((r) => !r.path.includes(':')).map((r) => [r.path.toLowerCase(), r.handler]));
-      patterns = routes.filter((r) => r.path.includes(':')).map((r) => ({ ...compile(r.path), handler: r.handler }));
+      patterns = routes
+        .filter((r) => r.path.includes(':'))
+        .map((r) => ({ matches: match(r.path, { sensitive: false, end: true, trailing: true, decode: decodeURIComponent }), handler: r.handler }));
     }
     const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
     const handler = fixed.get(path.toLowerCase());
     if (handler) return handler(req, res, next);
-    for (const { pattern, names, handler: paramHandler } of patterns) {
-      const match = pattern.exec(path);
-      if (!match) continue;
-      const params: Record<string, string> = {};
+    for (const { matches, handler: paramHandler } of patterns) {
+      let found;
       try {
-        names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1])));
+        found = matches(req.path);
       } catch {
         return next();
       }
-      req.params = params;
+      if (!found) continue;
+      req.params = found.params as Record<string, string>;
       return paramHandler(req, res, next);
     }
     return next();
   };
-}
-
-/** A route path with `:name` segments as a pattern (linear: literal text and `[^/]+` groups). */
-function compile(path: string): { pattern: RegExp; names: string[] } {
-  const names: string[] = [];
-  const source = path
-    .split('/')
-    .map((segment) => {
-      const param = /^:(\w+)$/.exec(segment);
-      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(param[1]);
-      return '([^/]+)';
-    })
-    .join('/');
-  return { pattern: new RegExp(`^${source}$`, 'i'), names };
 }
