@@ -78,7 +78,7 @@ export class DeliveryHttpClient implements OnApplicationShutdown {
   async post(url: string, headers: Record<string, string>, body: Buffer): Promise<HttpAttempt> {
     const started = performance.now();
     const target = this.targetOf(url);
-    if ('refusal' in target) return target.refusal;
+    if ('refusal' in target) return { ...target.refusal };
     try {
       const response = await this.dispatch(target.url, headers, body);
       const ok = response.status >= 200 && response.status < 300;
