@@ -128,7 +128,7 @@ function parseStrictJson(raw: Buffer, charset: string): unknown {
   } catch (error) {
     throw invalidJson(error as Error);
   }
-  if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) throw new JsonTooDeepException();
+  if (jsonDepthExceeds(value, MAX_JSON_DEPTH, text)) throw new JsonTooDeepException();
   return value;
 }
 

@@ -129,15 +129,16 @@ export class IngestService {
       this.recordRejected(source, { reason: 'the request body is empty', requestId });
       throw new InvalidJsonException('the request body is empty');
     }
+    const text = rawBody.toString('utf8');
     let value: unknown;
     try {
-      value = JSON.parse(rawBody.toString('utf8'));
+      value = JSON.parse(text);
     } catch (error) {
       // The parser's message quotes the body: the sender reads it, the log does not.
       this.recordRejected(source, { reason: 'invalid JSON', requestId });
       throw new InvalidJsonException((error as Error).message);
     }
-    if (jsonDepthExceeds(value, MAX_JSON_DEPTH)) {
+    if (jsonDepthExceeds(value, MAX_JSON_DEPTH, text)) {
       const tooDeep = new JsonTooDeepException();
       this.recordRejected(source, { reason: tooDeep.message, requestId });
       throw tooDeep;
