@@ -5,6 +5,7 @@ import { HubMetrics } from '@hub/observability';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHubApp } from './hub-app.factory';
+import { limitHeapGrowth } from './heap-growth';
 import { LocalRedis, LocalRedisError, ensureRedis } from './local-redis.launcher';
 import { WorkerProcess } from './worker-process.module';
 import { connectToSupervisor } from './worker-supervisor';
@@ -18,6 +19,7 @@ const SHUTDOWN_GRACE_MS = 20_000;
  * as a child process of this same script (HUB_ROLE=worker), which it supervises (WorkerProcess).
  */
 async function bootstrap(): Promise<void> {
+  limitHeapGrowth();
   // A worker forked by a gateway: ends with its gateway, however that one ends.
   const supervisor = connectToSupervisor();
   await ConfigModule.forRoot({ envFilePath: ['.env'], expandVariables: true });
