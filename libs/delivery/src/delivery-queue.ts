@@ -62,7 +62,9 @@ export class DeliveryQueue {
   }
 
   private async enqueueInShard(shard: number, planned: PlannedDelivery[]): Promise<Delivery[]> {
+    // One instant for the whole fan-out batch, formatted once (toISOString costs about 1 µs under load).
     const now = Date.now();
+    const at = new Date(now).toISOString();
     const records: Delivery[] = planned.map((p) => ({
       // An action's own body (not the event envelope) is kept for redrive and replay.
       ...(p.ownPayload ? { [OWN_PAYLOAD_FIELD]: p.payload } : {}),
@@ -74,8 +76,8 @@ export class DeliveryQueue {
       status: 'pending',
       trigger: p.trigger,
       attemptCount: 0,
-      createdAt: new Date(now).toISOString(),
-      updatedAt: new Date(now).toISOString(),
+      createdAt: at,
+      updatedAt: at,
     }));
     const bodies = planned.map((p) => ({ key: this.payloads.keyFor(p.event.id, p.payload, p.subscription.id), body: p.payload }));
     await this.deliveries.createMany(shard, records, bodies);

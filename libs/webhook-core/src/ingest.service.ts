@@ -8,7 +8,7 @@ import { InvalidJsonException } from './error-shapes';
 import { JsonTooDeepException, MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth';
 import { PayloadValidationError } from './payload-validation.error';
 import { TooManyRequestsException } from './source-rate-limit.guard';
-import { toIsoTime } from './replay-window';
+import { IsoTimeFormatter, toIsoTime } from './replay-window';
 import { WebhookHttpRequest } from './webhook-request';
 
 /** A JSON content type in UTF-8 (the default): its body was parsed by the framework's parser as it is here. */
@@ -21,6 +21,7 @@ const JSON_UTF8 = /^application\/(json|[a-z0-9.+-]+\+json)\s*(;\s*charset\s*=\s*
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
+  private readonly clock = new IsoTimeFormatter();
 
   constructor(
     private readonly registry: ProviderRegistry,
@@ -63,7 +64,7 @@ export class IngestService {
       throw error;
     }
 
-    const receivedAt = new Date().toISOString();
+    const receivedAt = this.clock.format(Date.now()) ?? new Date().toISOString();
     const batch: PendingEvent[] = normalized.map((n) => {
       const event: DomainEvent = {
         id: newEventId(),

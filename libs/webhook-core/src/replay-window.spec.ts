@@ -1,4 +1,4 @@
-import { checkReplayWindow, toIsoTime } from './replay-window';
+import { IsoTimeFormatter, checkReplayWindow, toIsoTime } from './replay-window';
 
 describe('checkReplayWindow', () => {
   const now = 1_705_401_000_000;
@@ -31,5 +31,29 @@ describe('toIsoTime', () => {
     expect(toIsoTime(-1)).toBeUndefined();
     expect(toIsoTime({})).toBeUndefined();
     expect(toIsoTime(undefined)).toBeUndefined();
+  });
+});
+
+describe('IsoTimeFormatter', () => {
+  it('formats each instant as toISOString does, whatever came before', () => {
+    const formatter = new IsoTimeFormatter();
+    for (const ms of [0, 1704470400000, 1704470400000, 1704470400001, 1704470400000, 8.64e15]) {
+      expect(formatter.format(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+
+  it('gives undefined for an invalid or refused instant, and the next valid one again', () => {
+    const formatter = new IsoTimeFormatter((date) => date.getUTCFullYear() >= 2000);
+    expect(formatter.format(Number.NaN)).toBeUndefined();
+    expect(formatter.format(8.64e15 + 1)).toBeUndefined();
+    expect(formatter.format(0)).toBeUndefined();
+    expect(formatter.format(0)).toBeUndefined();
+    expect(formatter.format(1704470400000)).toBe('2024-01-05T16:00:00.000Z');
+  });
+
+  it('keeps the year bounds of toIsoTime after an accepted time', () => {
+    expect(toIsoTime(1749416383)).toBe('2025-06-08T20:59:43.000Z');
+    expect(toIsoTime(1)).toBeUndefined();
+    expect(toIsoTime(1749416383)).toBe('2025-06-08T20:59:43.000Z');
   });
 });
