@@ -46,7 +46,17 @@ export class DedicatedRedis {
     });
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered, as with a hung host. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,7 +1,10 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { JobType, Queue } from 'bullmq';
-import { QueueConnection, RedisKeys } from '@hub/store';
+import { QueueConnection, RedisKeys, closeWithin } from '@hub/store';
 import { DELIVERY_QUEUE, DeliveryQueueJobData } from './delivery';
+
+/** A queue only adds jobs: closing it waits for nothing but its connections' goodbye. */
+const QUEUE_CLOSE_GRACE_MS = 5_000;
 
 /**
  * The delivery queue's shards (DELIVERY_QUEUES), one BullMQ queue each under its own hash tag, so on a
@@ -48,7 +51,7 @@ export class DeliveryQueues implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.queues.map((queue) => queue.close().catch(() => undefined)));
+    await Promise.all(this.queues.map((queue) => closeWithin(queue, QUEUE_CLOSE_GRACE_MS)));
   }
 }
 

@@ -12,3 +12,4 @@ export * from './instant';
 export { DeadEvent, DeadEventsRepository } from './dead-events.repository';
 export * from './stream-groups';
 export { QueueConnection } from './queue-connection';
+export { closeWithin } from './bullmq-close';

@@ -1,8 +1,9 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Approval, ApprovalsService, describeActor } from '@hub/approvals';
 import { HubConfig } from '@hub/config';
+import { closeWithin } from '@hub/store';
 import { TelegramApiError, TelegramBotApiClient } from './telegram-bot-api.client';
 import { TELEGRAM_QUEUE, TelegramCall, TelegramCalls, TelegramRetryError, telegramBackoff } from './telegram-calls.queue';
 
@@ -13,10 +14,13 @@ import { TELEGRAM_QUEUE, TelegramCall, TelegramCalls, TelegramRetryError, telegr
  * A crash after Telegram accepted a message but before it was recorded can send it twice: Telegram
  * offers no idempotency key, so at-least-once is the best a sender can do.
  */
+/** A Bot API call in flight is bounded by the client's 10 s timeout; past this the worker lets go. */
+const TELEGRAM_CLOSE_GRACE_MS = 15_000;
+
 @Injectable()
 // runRetryDelay: after a Redis error BullMQ waits 15 s by default before fetching again (and before closing).
 @Processor(TELEGRAM_QUEUE, { concurrency: 4, runRetryDelay: 1_000, settings: { backoffStrategy: telegramBackoff } })
-export class TelegramCallsProcessor extends WorkerHost {
+export class TelegramCallsProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger(TelegramCallsProcessor.name);
 
   constructor(
@@ -26,6 +30,16 @@ export class TelegramCallsProcessor extends WorkerHost {
     private readonly config: HubConfig,
   ) {
     super();
+  }
+
+  /**
+   * Closes the worker before @nestjs/bullmq's own shutdown hook does, through closeWithin: that hook
+   * waits on close() without a bound, and close() can hang on a connection ioredis never ends.
+   * A call cut off is retried once its lock lapses (at least once, as above).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const outcome = await closeWithin(this.worker, TELEGRAM_CLOSE_GRACE_MS);
+    if (outcome === 'dropped') this.logger.warn(`the Telegram worker did not close within ${TELEGRAM_CLOSE_GRACE_MS} ms; its connections were dropped`);
   }
 
   async process(job: Job<TelegramCall>): Promise<unknown> {
