@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ADMIN_TOKEN, TestHub, startHub, waitFor } from './utils/hub-test-app';
+import { ADMIN_TOKEN, TestHub, startHub, waitFor, within } from './utils/hub-test-app';
 import { BRIDGE_SECRET } from './utils/delivery-helpers';
 import { ConnectedClient, connectMcp } from './utils/mcp-client';
 import { DedicatedRedis } from './utils/redis-server';
@@ -54,10 +54,7 @@ describe('a Redis outage', () => {
     expect(refused.body).toMatchObject({ jsonrpc: '2.0', error: { code: -32000, message: expect.stringMatching(/Redis/) } });
 
     // A session opened before the outage gets its answer: an error result, not silence.
-    const during = await Promise.race([
-      mcp.client.callTool({ name: 'list_events', arguments: { limit: 1 } }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer to a tool call within 15 s of the outage')), 15_000)),
-    ]);
+    const during = await within(mcp.client.callTool({ name: 'list_events', arguments: { limit: 1 } }), 15_000, 'no answer to a tool call within 15 s of the outage');
     expect(during).toMatchObject({ isError: true });
     const ingressDuring = await ingest('during');
     expect(ingressDuring.status).toBe(503);

@@ -180,7 +180,9 @@ describe('HUB_ROLE=all runs the worker half in a child process it supervises (HU
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => orphan.once('exit', (code, signal) => resolve({ code, signal })));
-    const outcome = await Promise.race([ended, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 20_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([ended, new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), 20_000)))]);
+    clearTimeout(timer);
     if (outcome === 'still running') orphan.kill('SIGKILL');
     expect(outcome).toEqual({ code: null, signal: 'SIGTERM' });
   });

@@ -82,6 +82,16 @@ export function fixture(provider: string, name: string): Buffer {
   return readFileSync(join(__dirname, '..', 'fixtures', provider, name));
 }
 
+/** `promise`, or a rejection with `message` after `ms`; the timer is cleared either way, so it never holds jest open. */
+export async function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
