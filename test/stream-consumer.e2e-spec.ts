@@ -5,10 +5,10 @@ import { sha256Header } from './utils/signatures';
 
 const SECRET = 'stream-consumer-secret';
 
-async function ingest(hub: TestHub, n: number, tag: string): Promise<string[]> {
+async function ingest(hub: TestHub, n: number, tag: string, padding = 0): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const body = JSON.stringify({ event: 'message.received', timestamp: Date.now(), data: { id: `${tag}-${i}` } });
+    const body = JSON.stringify({ event: 'message.received', timestamp: Date.now(), data: { id: `${tag}-${i}`, ...(padding ? { text: 'p'.repeat(padding) } : {}) } });
     const res = await hub
       .http()
       .post('/webhooks/whatsapp')
@@ -100,7 +100,7 @@ describe('event stream consumer (worker)', () => {
     }
   });
 
-  it('publishes one live-events message per event, never a whole batch as one', async () => {
+  it('publishes a batch of live events packed into messages of at most 64 KB, each event exactly once', async () => {
     const prefix = uniquePrefix('stream-live');
     const gateway = await startHub('stream-live', { HUB_PREFIX: prefix, HUB_ROLE: 'gateway', WHATSAPP_WEBHOOK_SECRET: SECRET });
     const listener = gateway.redis.duplicate();
@@ -109,13 +109,21 @@ describe('event stream consumer (worker)', () => {
       const messages: string[] = [];
       listener.on('message', (_channel: string, message: string) => messages.push(message));
       await listener.subscribe(`{${prefix}}:events:live`);
-      // Stored before the worker starts, so its first read takes them as one batch.
-      const ids = await ingest(gateway, 6, 'live');
+      // Stored before the worker starts, so its first read takes them as one batch: six small events
+      // and two of 40 KB, which cannot share a 64 KB message.
+      const ids = [...(await ingest(gateway, 6, 'live')), ...(await ingest(gateway, 2, 'large', 40_000))];
       worker = await startHub('stream-live', { HUB_PREFIX: prefix, HUB_ROLE: 'worker' });
-      expect(await waitFor(async () => messages.length >= 6, 15_000)).toBe(true);
-      const published = messages.map((m) => JSON.parse(m));
-      expect(published.every((m) => !Array.isArray(m))).toBe(true);
-      expect(published.map((m) => m.id).sort()).toEqual([...ids].sort());
+      const publishedIds = (): string[] =>
+        messages.flatMap((m) => {
+          const parsed = JSON.parse(m) as { id: string } | { id: string }[];
+          return (Array.isArray(parsed) ? parsed : [parsed]).map((e) => e.id);
+        });
+      expect(await waitFor(async () => publishedIds().length >= 8, 15_000)).toBe(true);
+      expect(publishedIds().sort()).toEqual([...ids].sort());
+      expect(messages.every((m) => m.length <= 64 * 1024)).toBe(true);
+      // Fewer messages than events: the small ones travelled together.
+      expect(messages.length).toBeLessThan(8);
+      expect(messages.length).toBeGreaterThanOrEqual(2);
     } finally {
       listener.disconnect();
       await worker?.close();
