@@ -20,7 +20,14 @@ const UNSTICK_EVERY_MS = 50;
  */
 export async function closeWithin(instance: Queue | Worker, graceMs: number): Promise<'closed' | 'dropped'> {
   const clients = connectionsOf(instance);
-  const unstick = setInterval(() => void clients.then((list) => list.forEach(endIfStuck)), UNSTICK_EVERY_MS);
+  const unstick = setInterval(
+    () =>
+      void clients.then(({ main, blocking }) => {
+        endIfStuck(main);
+        endIfStuck(blocking);
+      }),
+    UNSTICK_EVERY_MS,
+  );
   let timer: NodeJS.Timeout | undefined;
   try {
     const closed = instance.close().then(
@@ -30,12 +37,14 @@ export async function closeWithin(instance: Queue | Worker, graceMs: number): Pr
     const outcome = await Promise.race([closed, new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)))]);
     if (outcome === 'closed') return outcome;
     // Not awaited: a client that never connected never resolves, and there is nothing to wait for.
-    void clients.then((list) =>
-      list.forEach((redis) => {
-        redis.disconnect();
+    // On a Redis Cluster the main connection is the Cluster that QueueConnection shares with every
+    // queue and worker (and closes itself); only the worker's own blocking duplicate is dropped.
+    void clients.then(({ main, blocking }) => {
+      for (const redis of [main && !main.isCluster ? main : undefined, blocking]) {
+        redis?.disconnect();
         endIfStuck(redis);
-      }),
-    );
+      }
+    });
     return 'dropped';
   } finally {
     clearInterval(unstick);
@@ -43,13 +52,18 @@ export async function closeWithin(instance: Queue | Worker, graceMs: number): Pr
   }
 }
 
-async function connectionsOf(instance: Queue | Worker): Promise<Redis[]> {
+/** The instance's connections: its main one, and the blocking one a worker has. */
+async function connectionsOf(instance: Queue | Worker): Promise<{ main?: Redis; blocking?: Redis }> {
   const backend = instance.getBackend();
-  const clients = await Promise.all([backend.client, backend.blockingClient].map((client) => client?.catch(() => undefined)));
-  return clients.filter((client) => client !== undefined) as unknown as Redis[];
+  const [main, blocking] = await Promise.all([backend.client, backend.blockingClient].map((client) => client?.catch(() => undefined)));
+  return { main: main as unknown as Redis | undefined, blocking: blocking as unknown as Redis | undefined };
 }
 
-/** A client told to disconnect while it waited to reconnect: ended, as ioredis would once it had a socket. */
-function endIfStuck(redis: Redis): void {
+/**
+ * A client told to disconnect while it waited to reconnect: ended, as ioredis would once it had a
+ * socket. Only a single-node client has that state machine; a Cluster is left to its own disconnect.
+ */
+function endIfStuck(redis: Redis | undefined): void {
+  if (!redis || redis.isCluster) return;
   if (redis.status === 'reconnecting' && (redis as unknown as { manuallyClosing?: boolean }).manuallyClosing) closeHandler(redis)();
 }
