@@ -1,21 +1,20 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import { HubConfig } from '@hub/config';
-import { QueueConnection, RedisKeys, closeWithin } from '@hub/store';
+import { BULLMQ_CLOSE_MAX_MS, QueueConnection, RedisKeys, closeWithin } from '@hub/store';
 import { DeliveryQueueJobData } from './delivery';
 import { DeliveryProcessor } from './delivery.processor';
 import { deliveryQueueName } from './delivery-queues';
 import { deliveryWorkerOptions } from './delivery-worker.options';
 
+/** Beyond one attempt's timeout, for the attempt's bookkeeping before a worker closes. */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 /**
  * One BullMQ Worker per delivery queue shard, each running DeliveryProcessor with DELIVERY_CONCURRENCY.
  * What @nestjs/bullmq's @Processor/WorkerHost does for one queue, for a number of queues known only
  * from config (decorators are fixed when the class is declared).
  */
-/** Beyond one attempt's timeout, for the attempt's bookkeeping before a worker closes. */
-const SHUTDOWN_MARGIN_MS = 5_000;
-
 @Injectable()
 export class DeliveryWorkers implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorkers.name);
@@ -42,9 +41,12 @@ export class DeliveryWorkers implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Lets attempts in flight finish (each is bounded by DELIVERY_TIMEOUT_MS), then lets go (see closeWithin). */
+  /**
+   * Lets attempts in flight finish (each is bounded by DELIVERY_TIMEOUT_MS), for at most
+   * BULLMQ_CLOSE_MAX_MS, then lets go (see closeWithin).
+   */
   async onApplicationShutdown(): Promise<void> {
-    const graceMs = this.config.delivery.timeoutMs + SHUTDOWN_MARGIN_MS;
+    const graceMs = Math.min(this.config.delivery.timeoutMs + SHUTDOWN_MARGIN_MS, BULLMQ_CLOSE_MAX_MS);
     const outcomes = await Promise.all(this.workers.map((worker) => closeWithin(worker, graceMs)));
     const dropped = outcomes.filter((outcome) => outcome === 'dropped').length;
     if (dropped > 0) this.logger.warn(`${dropped} delivery worker(s) did not close within ${graceMs} ms; their connections were dropped (jobs in flight are retried once their locks lapse)`);

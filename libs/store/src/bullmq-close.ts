@@ -6,6 +6,13 @@ import { closeHandler } from 'ioredis/built/redis/event_handler';
 const UNSTICK_EVERY_MS = 50;
 
 /**
+ * The longest any queue or worker may take to close. Every one closes in the same shutdown phase, so
+ * this is also about the longest a whole shutdown waits for BullMQ: below the 20 s after which a hub
+ * process exits regardless (SHUTDOWN_GRACE_MS, apps/gateway/src/main.ts), leaving time to log.
+ */
+export const BULLMQ_CLOSE_MAX_MS = 15_000;
+
+/**
  * Closes a BullMQ queue or worker, within `graceMs`.
  *
  * - ioredis ignores disconnect() on a client that is waiting to reconnect (after Redis answered BUSY
@@ -19,15 +26,16 @@ const UNSTICK_EVERY_MS = 50;
  *   least once, as after a crash.
  */
 export async function closeWithin(instance: Queue | Worker, graceMs: number): Promise<'closed' | 'dropped'> {
-  const clients = connectionsOf(instance);
-  const unstick = setInterval(
-    () =>
-      void clients.then(({ main, blocking }) => {
-        endIfStuck(main);
-        endIfStuck(blocking);
-      }),
-    UNSTICK_EVERY_MS,
+  // Each connection on its own: one that never finishes connecting must not hide the other.
+  const backend = instance.getBackend();
+  const connections: (Redis | undefined)[] = [];
+  [backend.client, backend.blockingClient].forEach((client, i) =>
+    client?.then(
+      (redis) => (connections[i] = redis as unknown as Redis),
+      () => undefined,
+    ),
   );
+  const unstick = setInterval(() => connections.forEach(endIfStuck), UNSTICK_EVERY_MS);
   let timer: NodeJS.Timeout | undefined;
   try {
     const closed = instance.close().then(
@@ -36,27 +44,18 @@ export async function closeWithin(instance: Queue | Worker, graceMs: number): Pr
     );
     const outcome = await Promise.race([closed, new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)))]);
     if (outcome === 'closed') return outcome;
-    // Not awaited: a client that never connected never resolves, and there is nothing to wait for.
     // On a Redis Cluster the main connection is the Cluster that QueueConnection shares with every
     // queue and worker (and closes itself); only the worker's own blocking duplicate is dropped.
-    void clients.then(({ main, blocking }) => {
-      for (const redis of [main && !main.isCluster ? main : undefined, blocking]) {
-        redis?.disconnect();
-        endIfStuck(redis);
-      }
-    });
+    const [main, blocking] = connections;
+    for (const redis of [main && !main.isCluster ? main : undefined, blocking]) {
+      redis?.disconnect();
+      endIfStuck(redis);
+    }
     return 'dropped';
   } finally {
     clearInterval(unstick);
     clearTimeout(timer);
   }
-}
-
-/** The instance's connections: its main one, and the blocking one a worker has. */
-async function connectionsOf(instance: Queue | Worker): Promise<{ main?: Redis; blocking?: Redis }> {
-  const backend = instance.getBackend();
-  const [main, blocking] = await Promise.all([backend.client, backend.blockingClient].map((client) => client?.catch(() => undefined)));
-  return { main: main as unknown as Redis | undefined, blocking: blocking as unknown as Redis | undefined };
 }
 
 /**

@@ -12,4 +12,4 @@ export * from './instant';
 export { DeadEvent, DeadEventsRepository } from './dead-events.repository';
 export * from './stream-groups';
 export { QueueConnection } from './queue-connection';
-export { closeWithin } from './bullmq-close';
+export { BULLMQ_CLOSE_MAX_MS, closeWithin } from './bullmq-close';
