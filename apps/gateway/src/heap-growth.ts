@@ -5,9 +5,9 @@ import { setFlagsFromString } from 'node:v8';
  * `--heap-growing-percent`; 100 = twice the live heap).
  *
  * Left to itself V8 picks a factor of up to 4 when collections are fast, so a gateway under load with
- * about 50 MB of live objects kept 130 MB of old space, most of it garbage, and RSS reached 250-290 MB
- * (docs/performance.md, Memory). At 100 the Express gateway stayed at 180-190 MB under the same load for
- * 1.00-1.03× the requests per second and 1.02-1.08× the CPU per request (bench/ab-pair.js, paired rounds).
+ * about 50 MB of live objects kept 130 MB of old space, most of it garbage, and RSS reached 235-286 MB
+ * (docs/performance.md, Memory). At 100 the Express gateway stayed at 181-188 MB under the same load for
+ * 1.01× the requests per second and 1.02-1.05× the CPU per request (bench/ab-pair.js, paired rounds).
  * A hard `--max-old-space-size` cap costs far more (1.28× the CPU per request at 192 MB).
  */
 export const DEFAULT_HEAP_GROWING_PERCENT = 100;

@@ -88,7 +88,7 @@ export class LiveEventsListener implements OnModuleInit, OnApplicationShutdown {
     if (this.waiters.size === 0 && this.extraSessions.size === 0 && this.sessions.size === 0) return;
     let events: DomainEvent[];
     try {
-      // One event per message; an array from a worker of an earlier version is read as well.
+      // An array of events (a worker packs each stream batch), or one event on its own.
       const parsed = JSON.parse(message) as DomainEvent | DomainEvent[];
       events = Array.isArray(parsed) ? parsed : [parsed];
     } catch {

@@ -21,7 +21,7 @@ const JSON_UTF8 = /^application\/(json|[a-z0-9.+-]+\+json)\s*(;\s*charset\s*=\s*
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
-  private readonly clock = new IsoTimeFormatter();
+  private readonly receivedAtFormatter = new IsoTimeFormatter();
 
   constructor(
     private readonly registry: ProviderRegistry,
@@ -64,7 +64,7 @@ export class IngestService {
       throw error;
     }
 
-    const receivedAt = this.clock.format(Date.now()) ?? new Date().toISOString();
+    const receivedAt = this.receivedAtFormatter.format(Date.now());
     const batch: PendingEvent[] = normalized.map((n) => {
       const event: DomainEvent = {
         id: newEventId(),
