@@ -68,7 +68,9 @@ describe('rate limits: junk cannot starve signed deliveries, and the per-source 
       // Nothing was stored by a refused request.
       expect(await a.redis.xlen(`{${prefix}}:events`)).toBe(6);
     } finally {
+      // b shares a's prefix: a.close() removes the keys; b's own client must still be let go.
       await b.app.close();
+      b.redis.disconnect();
       await a.close();
     }
   });

@@ -23,6 +23,7 @@ describe('the event stream is trimmed only behind what the workers acknowledged'
       expect(await waitFor(async () => (await gateway.redis.xlen(stream)) <= 200, 20_000, 250)).toBe(true);
     } finally {
       await worker?.app.close();
+      worker?.redis.disconnect();
       await gateway.close();
       await sink.stop();
     }
