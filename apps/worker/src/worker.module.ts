@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { DeliveryWorkerModule, FanoutHandler } from '@hub/delivery';
 import { STREAM_EVENT_HANDLERS, StreamEventHandler, StreamHandler } from '@hub/store';
+import { BullProcessorsShutdown } from './bullmq-processors.shutdown';
 import { EventStreamConsumer } from './event-stream.consumer';
 import { LiveEventsPublisher } from './live-events.publisher';
 
@@ -14,6 +15,7 @@ import { LiveEventsPublisher } from './live-events.publisher';
 @Module({
   imports: [DeliveryWorkerModule, DiscoveryModule],
   providers: [
+    BullProcessorsShutdown,
     EventStreamConsumer,
     LiveEventsPublisher,
     {

@@ -1,9 +1,8 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Approval, ApprovalsService, describeActor } from '@hub/approvals';
 import { HubConfig } from '@hub/config';
-import { BULLMQ_CLOSE_MAX_MS, closeWithin } from '@hub/store';
 import { TelegramApiError, TelegramBotApiClient } from './telegram-bot-api.client';
 import { TELEGRAM_QUEUE, TelegramCall, TelegramCalls, TelegramRetryError, telegramBackoff } from './telegram-calls.queue';
 
@@ -17,9 +16,8 @@ import { TELEGRAM_QUEUE, TelegramCall, TelegramCalls, TelegramRetryError, telegr
 @Injectable()
 // runRetryDelay: after a Redis error BullMQ waits 15 s by default before fetching again (and before closing).
 @Processor(TELEGRAM_QUEUE, { concurrency: 4, runRetryDelay: 1_000, settings: { backoffStrategy: telegramBackoff } })
-export class TelegramCallsProcessor extends WorkerHost implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class TelegramCallsProcessor extends WorkerHost {
   private readonly logger = new Logger(TelegramCallsProcessor.name);
-  private closing?: Promise<'closed' | 'dropped'>;
 
   constructor(
     private readonly bot: TelegramBotApiClient,
@@ -28,27 +26,6 @@ export class TelegramCallsProcessor extends WorkerHost implements BeforeApplicat
     private readonly config: HubConfig,
   ) {
     super();
-  }
-
-  /**
-   * Starts closing the worker through closeWithin before @nestjs/bullmq's own hook calls close(),
-   * which has no bound: that hook then waits on the same close, which ends when closeWithin has ended
-   * a stuck connection, or dropped them all after the grace (a Bot API call in flight is bounded by
-   * the client's 10 s timeout). Not awaited here, so it runs alongside the delivery workers' close.
-   * A call cut off is retried once its lock lapses (at least once, as above).
-   */
-  beforeApplicationShutdown(): void {
-    let worker;
-    try {
-      worker = this.worker;
-    } catch {
-      return; // Shut down before @nestjs/bullmq created it: nothing to close.
-    }
-    this.closing = closeWithin(worker, BULLMQ_CLOSE_MAX_MS);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if ((await this.closing) === 'dropped') this.logger.warn(`the Telegram worker did not close within ${BULLMQ_CLOSE_MAX_MS} ms; its connections were dropped`);
   }
 
   async process(job: Job<TelegramCall>): Promise<unknown> {
