@@ -16,7 +16,9 @@
  *   2. ingest with what `npm start` runs (HUB_ROLE unset = all) and one subscription to the sink:
  *      what reaches the sink, and how long after the load ends it has every accepted event;
  *   3. delivery capacity: N events ingested with no worker running, then a worker (HUB_ROLE=worker)
- *      drains them, against the bare BullMQ worker draining N queued jobs (first to last delivery);
+ *      drains them, against the bare BullMQ worker draining N queued jobs (first to last delivery), and
+ *      undici alone sending the same N signed bodies (bench/baselines/undici-sender.js: the floor of
+ *      any worker that uses it, set against what the target leaves a worker per delivery);
  *   4. end-to-end latency ingest -> sink, open loop at 50 and 200 events/s, both adapters (HUB_ROLE=all);
  *   5. MCP notification latency (bench/mcp-notify.bench.js) against a Redis pub/sub hop;
  *   6. CPU per event at 50 events/s (threads' on-CPU time from /proc), hub vs hand-written servers;
@@ -27,7 +29,8 @@
  * some ingest targets.
  *
  * Prints tables and the issue's targets (pass/miss), writes bench/results/latest.json.
- * BENCH_HUB_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to every hub process;
+ * BENCH_HUB_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to every hub process,
+ * BENCH_BASELINE_NODE_ARGS to the HTTP baselines;
  * BENCH_HUB_ROOT measures another build's dist/.
  */
 'use strict';
@@ -71,6 +74,8 @@ const APP_SECRET = 'bench_app_secret';
 const TOKEN = mcp.TOKEN;
 const WHSEC = `whsec_${Buffer.from('bench-bullmq-baseline-secret-01').toString('base64')}`;
 const HUB_NODE_ARGS = (process.env.BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+// The same for the HTTP baselines (a profile of the hand-written servers beside the hub's).
+const BASELINE_NODE_ARGS = (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const RUN_ID = randomBytes(3).toString('hex');
 const HUB_ENV = { WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_WEBHOOK_SECRET: mcp.SECRET, ALLOW_PRIVATE_TARGETS: 'true', HUB_ADMIN_TOKEN: TOKEN, LOG_LEVEL: S.logLevel };
 
@@ -111,7 +116,7 @@ async function cleanup(prefix) {
 /** A baseline child (bench/baselines/<script>) or a hub process, with a fresh key prefix. */
 async function startTarget(target, prefix) {
   if (target.script) {
-    const { child, port, pid } = await K.spawnChild(join(__dirname, 'baselines', target.script), { PORT: '0', REDIS_URL, BASELINE_PREFIX: prefix, WHATSAPP_APP_SECRET: APP_SECRET });
+    const { child, port, pid } = await K.spawnChild(join(__dirname, 'baselines', target.script), { PORT: '0', REDIS_URL, BASELINE_PREFIX: prefix, WHATSAPP_APP_SECRET: APP_SECRET }, { nodeArgs: BASELINE_NODE_ARGS });
     return { port, pid, stop: () => K.stopChild(child) };
   }
   const port = await K.freePort();
@@ -392,6 +397,50 @@ async function bullmqDrain(round) {
   }
 }
 
+/**
+ * Scenario 3, the floor: the same N bodies signed and POSTed by undici alone (no queue, no Redis), what
+ * the HTTP client and the signature cost any worker that uses them.
+ */
+async function senderDrain(round) {
+  const prefix = `bench-perf-${RUN_ID}-sender-r${round}`;
+  const tag = tagOf();
+  let sender;
+  try {
+    const bodies = Array.from({ length: S.drainEvents }, (_, n) => ({ id: `evt_${tag}${n}`, body: deliveryBody(`wamid.b-${tag}-${n}`, `evt_${tag}${n}`) }));
+    sender = await K.spawnChild(join(__dirname, 'baselines', 'undici-sender.js'), { CONCURRENCY: String(CONCURRENCY), SINK_URL: `http://127.0.0.1:${sink.port}/drain/sender`, WEBHOOK_SECRET: WHSEC });
+    await K.ask(sender.child, { op: 'load', bodies });
+    const readyNs = K.nowNs();
+    const before = K.cpuSnapshot(sender.pid);
+    const sideBefore = await drainSideCpu();
+    const sent = K.ask(sender.child, { op: 'send' }).catch(() => undefined);
+    const accepted = new Set(bodies.map((_, n) => n));
+    const drained = await awaitSink(tag, accepted, readyNs, 120);
+    const cpuNs = K.cpuDeltaNs(before, K.cpuSnapshot(sender.pid));
+    const sideAfter = await drainSideCpu();
+    await sent;
+    const rss = K.rssOfTree(sender.pid);
+    return { ...drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
+  } finally {
+    if (sender) await K.stopChild(sender.child);
+    await cleanup(prefix);
+  }
+}
+
+/**
+ * What a hub worker could spend per delivery at the delivery target (1.5x the bare BullMQ worker's
+ * rate) if the machine's every core went to the drain: the cores' µs per delivery, less what the sink
+ * and Redis used per hub delivery. Set beside the undici sender's own CPU per delivery, it says
+ * whether the target is in reach of any worker that sends with undici and records in Redis as the hub does.
+ */
+function deliveryBudget(hub, bullmq, sender) {
+  if (!hub?.perSecond || !bullmq?.perSecond) return null;
+  const cores = os.cpus().length;
+  const atTarget = 1.5 * bullmq.perSecond;
+  const coreUsPerDelivery = (cores * 1e6) / atTarget;
+  const workerUs = Math.round(coreUsPerDelivery - (hub.sinkCpuPerDeliveryUs ?? 0) - (hub.redisCpuPerDeliveryUs ?? 0));
+  return { cores, deliveriesPerSec: Math.round(atTarget), coreUsPerDelivery: Math.round(coreUsPerDelivery), workerUs, undiciSenderUs: sender?.cpuPerDeliveryUs ?? null };
+}
+
 /** Scenarios 4 (and 5 on the first adapter, 6 and 7 for `all`): one `npm start` hub, open loop. */
 async function endToEnd(adapter, withMcp) {
   const prefix = `bench-perf-${RUN_ID}-e2e-${adapter}`;
@@ -523,6 +572,8 @@ function computeRatios(f) {
   }
   set('delivery.hub/bullmq.rate', K.ratio(f.delivery?.hub?.perSecond, f.delivery?.bullmq?.perSecond));
   set('delivery.hub/bullmq.cpuPerDelivery', K.ratio(f.delivery?.hub?.cpuPerDeliveryUs, f.delivery?.bullmq?.cpuPerDeliveryUs));
+  set('delivery.sender/bullmq.rate', K.ratio(f.delivery?.sender?.perSecond, f.delivery?.bullmq?.perSecond));
+  set('delivery.hub/sender.cpuPerDelivery', K.ratio(f.delivery?.hub?.cpuPerDeliveryUs, f.delivery?.sender?.cpuPerDeliveryUs));
   for (const adapter of ['express', 'fastify']) {
     for (const rate of S.e2eRates) {
       const x = f.e2e?.[adapter]?.rates?.[rate];
@@ -592,8 +643,8 @@ function report(results) {
   }
   if (f.delivery) {
     out.push(`\n3. Delivery capacity: ${s.drainEvents} events queued, then drained to the sink (first to last delivery)`);
-    const rows = [['hub worker (HUB_ROLE=worker)', f.delivery.hub], ['bare BullMQ worker', f.delivery.bullmq]].filter(([, x]) => x).map(([name, x]) => ({
-      name, n: fmt(x.delivered), ps: fmt(x.perSecond), vs: name.startsWith('hub') ? fmt(r['delivery.hub/bullmq.rate'], 2) : '', cpu: fmt(x.cpuPerDeliveryUs),
+    const rows = [['hub worker (HUB_ROLE=worker)', f.delivery.hub], ['bare BullMQ worker', f.delivery.bullmq], ['undici sender alone (floor)', f.delivery.sender]].filter(([, x]) => x).map(([name, x]) => ({
+      name, n: fmt(x.delivered), ps: fmt(x.perSecond), vs: x === f.delivery.bullmq ? '' : fmt(K.ratio(x.perSecond, f.delivery.bullmq?.perSecond), 2), cpu: fmt(x.cpuPerDeliveryUs),
       sinkCpu: fmt(x.sinkCpuPerDeliveryUs), redisCpu: fmt(x.redisCpuPerDeliveryUs), miss: fmt(x.missing), rss: fmt(x.rssMaxMb),
     }));
     out.push(K.renderTable(rows, [
@@ -601,6 +652,13 @@ function report(results) {
       { key: 'vs', title: 'x BullMQ', align: 'right' }, { key: 'cpu', title: 'CPU us/delivery', align: 'right' },
       { key: 'sinkCpu', title: 'sink us', align: 'right' }, { key: 'redisCpu', title: 'Redis us', align: 'right' }, { key: 'miss', title: 'missing', align: 'right' }, { key: 'rss', title: 'RSS MB', align: 'right' },
     ]));
+    const b = f.delivery.budgetAtTarget;
+    if (b) {
+      out.push(
+        `At the target (${fmt(b.deliveriesPerSec)} deliveries/s on ${b.cores} cores, ${fmt(b.coreUsPerDelivery)} us of CPU per delivery in all), a hub worker could spend ` +
+          `${fmt(b.workerUs)} us per delivery beside the sink and Redis; undici and the signature alone use ${fmt(b.undiciSenderUs)} us.`,
+      );
+    }
   }
   if (f.e2e) {
     out.push(`\n4. End to end, POST -> sink, open loop (${s.e2eSeconds} s per rate after ${s.e2eWarmupSeconds} s warm-up), HUB_ROLE=all, one subscription`);
@@ -677,9 +735,11 @@ async function main() {
         if (x) log(`  ${x.requestsPerSec} req/s, p99 ${x.p99Ms} ms, max ${x.maxMs} ms, non2xx ${x.non2xx}, errors ${x.errors}${x.cpu50 ? `, CPU ${x.cpu50.cpuPerEventUs} us/event at 50/s` : ''}${x.accepted !== undefined ? `, sink ${x.delivered}/${x.accepted}, complete ${x.sinkCatchUpMs} ms after load` : ''}`);
       }
       if (runs('delivery')) {
-        const drains = round % 2 ? [['hub', hubDrain], ['bullmq', bullmqDrain]] : [['bullmq', bullmqDrain], ['hub', hubDrain]];
+        const pair = round % 2 ? [['hub', hubDrain], ['bullmq', bullmqDrain]] : [['bullmq', bullmqDrain], ['hub', hubDrain]];
+        const drains = [...pair, ['sender', senderDrain]];
+        const labels = { hub: 'hub worker', bullmq: 'bare BullMQ worker', sender: 'undici sender alone (floor)' };
         for (const [name, fn] of drains) {
-          log(`round ${round}: delivery capacity, ${name === 'hub' ? 'hub worker' : 'bare BullMQ worker'}, ${S.drainEvents} events`);
+          log(`round ${round}: delivery capacity, ${labels[name]}, ${S.drainEvents} events`);
           thisRound.delivery[name] = await attempt(`delivery ${name} r${round}`, () => fn(round));
           const x = thisRound.delivery[name];
           if (x) log(`  ${x.perSecond} deliveries/s (${x.delivered}/${x.events} in ${x.seconds} s)`);
@@ -692,7 +752,10 @@ async function main() {
       if (agg) ingest[target.id] = agg;
     }
     if (Object.keys(ingest).length) results.figures.ingest = ingest;
-    if (runs('delivery')) results.figures.delivery = { hub: aggregate(results.rounds.map((rd) => rd.delivery.hub)), bullmq: aggregate(results.rounds.map((rd) => rd.delivery.bullmq)) };
+    if (runs('delivery')) {
+      const [hub, bullmq, sender] = ['hub', 'bullmq', 'sender'].map((name) => aggregate(results.rounds.map((rd) => rd.delivery[name])));
+      results.figures.delivery = { hub, bullmq, sender, budgetAtTarget: deliveryBudget(hub, bullmq, sender) };
+    }
 
     if (runs('e2e') || runs('mcp')) {
       results.figures.e2e = {};
