@@ -58,6 +58,13 @@ describe('WhatsApp ingress (real app, real Redis)', () => {
     // Meta retries for 7 days: its dedupe keys outlive DEDUPE_TTL_SECONDS (72 h by default).
     const [key] = await hub.redis.keys(`{${hub.config.prefix}}:dedupe:whatsapp:*`);
     expect(await hub.redis.ttl(key)).toBeGreaterThan(6 * 86_400);
+    // The other keys the ingest script makes expire too: the hour's stats (49 h) and the rate-limit window (two windows).
+    const [stats] = await hub.redis.keys(`{${hub.config.prefix}}:stats:whatsapp:*`);
+    expect(await hub.redis.hget(stats, 'duplicates')).toBe('3');
+    expect(await hub.redis.ttl(stats)).toBeGreaterThan(48 * 3600);
+    const windows = await hub.redis.keys(`{${hub.config.prefix}}:rate:whatsapp:*`);
+    expect(windows.length).toBeGreaterThan(0);
+    for (const window of windows) expect(await hub.redis.pttl(window)).toBeGreaterThan(0);
   });
 
   it('accepts raw bytes with escaped unicode and \\/ (a verifier that re-serialises JSON fails here)', async () => {

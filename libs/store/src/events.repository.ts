@@ -38,42 +38,47 @@ if limit > 0 then
   local windowMs = tonumber(ARGV[7])
   local now = tonumber(ARGV[8])
   local into = (now % windowMs) / windowMs
-  local previous = tonumber(redis.call('GET', KEYS[4]) or '0')
-  local current = tonumber(redis.call('GET', KEYS[3]) or '0')
+  local counts = redis.call('MGET', KEYS[4], KEYS[3])
+  local previous = tonumber(counts[1] or '0')
+  local current = tonumber(counts[2] or '0')
   if previous * (1 - into) + current >= limit then
     return {-1, windowMs - (now % windowMs)}
   end
-  redis.call('INCR', KEYS[3])
-  redis.call('PEXPIRE', KEYS[3], windowMs * 2)
+  -- The window's key lives two windows from its first count: through its own window and the next,
+  -- which reads it as the previous one.
+  if redis.call('INCR', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], windowMs * 2) end
 end
 local out = {}
+local statsCreated = false
 local n = (#KEYS - 4) / 2
 for i = 1, n do
   local dedupeKey = KEYS[2 * i + 3]
   local indexKey = KEYS[2 * i + 4]
   local a = 9 + (i - 1) * 4
   local id = ARGV[a]
-  local prior = redis.call('GET', dedupeKey)
+  -- Sets the key only when absent, and answers what it held (Redis 7: NX with GET).
+  local prior = redis.call('SET', dedupeKey, id, 'NX', 'GET', 'EX', dedupeTtl)
   if prior then
-    if count then redis.call('HINCRBY', stats, 'duplicates', 1) end
+    if count and redis.call('HINCRBY', stats, 'duplicates', 1) == 1 then statsCreated = true end
     out[#out + 1] = 0
     out[#out + 1] = prior
   else
-    redis.call('SET', dedupeKey, id, 'EX', dedupeTtl)
     -- No MAXLEN here: trimming at append time ignores the consumer groups and could drop entries no
     -- worker has fanned out. The worker trims behind every group's progress (EventStreamTrimmer).
     local entryId = redis.call('XADD', stream, '*',
       'id', id, 'source', ARGV[a + 1], 'type', ARGV[a + 2], 'event', ARGV[a + 3])
     redis.call('SET', indexKey, entryId, 'EX', indexTtl)
     if count then
-      redis.call('HINCRBY', stats, 'accepted', 1)
+      if redis.call('HINCRBY', stats, 'accepted', 1) == 1 then statsCreated = true end
       redis.call('HINCRBY', stats, 'type:' .. ARGV[a + 2], 1)
     end
     out[#out + 1] = 1
     out[#out + 1] = id
   end
 end
-if count then redis.call('EXPIRE', stats, ARGV[4]) end
+-- The hour's hash gets its lifetime when it is made (its first count of either kind); the other
+-- writer of that hash (IngressStatsRepository) sets it too.
+if statsCreated then redis.call('EXPIRE', stats, ARGV[4]) end
 return out
 `;
 
