@@ -78,6 +78,10 @@ describe('outbound delivery (real worker, real sink)', () => {
     expect(delivery.attempts[0].responseSnippet).toBe('boom 0');
     expect(delivery.attempts.every((a: { durationMs: number }) => a.durationMs >= 0)).toBe(true);
     expect(delivery.subscriptionId).toBe(sub.id);
+    // Success clears what the failures left on the record.
+    expect(delivery).toMatchObject({ attemptCount: 3, lastStatusCode: 200 });
+    expect(delivery).not.toHaveProperty('lastError');
+    expect(delivery).not.toHaveProperty('nextAttemptAt');
   });
 
   it('honours Retry-After on 429 (clamped to twice the scheduled wait)', async () => {

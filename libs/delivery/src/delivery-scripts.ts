@@ -77,8 +77,8 @@ return 1
  * ARGV: [attemptJson, keep, ttlSeconds, stateJson, status, deadScore ('' = not dead), deliveryId, clearFailingSince ('1'/'0')]
  */
 const RECORD_ATTEMPT_LUA = `
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+local keep = tonumber(ARGV[2])
+if redis.call('RPUSH', KEYS[1], ARGV[1]) > keep then redis.call('LTRIM', KEYS[1], -keep, -1) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 local flat = {}
 for field, value in pairs(cjson.decode(ARGV[4])) do
@@ -86,8 +86,11 @@ for field, value in pairs(cjson.decode(ARGV[4])) do
   flat[#flat + 1] = value
 end
 redis.call('HSET', KEYS[2], unpack(flat))
-if ARGV[5] ~= 'retrying' then redis.call('HDEL', KEYS[2], 'nextAttemptAt') end
-if ARGV[5] == 'succeeded' then redis.call('HDEL', KEYS[2], 'lastError', 'deadAt') end
+if ARGV[5] == 'succeeded' then
+  redis.call('HDEL', KEYS[2], 'nextAttemptAt', 'lastError', 'deadAt')
+elseif ARGV[5] ~= 'retrying' then
+  redis.call('HDEL', KEYS[2], 'nextAttemptAt')
+end
 if ARGV[6] ~= '' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7]) end
 if ARGV[8] == '1' then redis.call('DEL', KEYS[4]) end
 if ARGV[5] == 'succeeded' or ARGV[5] == 'dead' then
