@@ -63,7 +63,8 @@ const S = {
   e2eRates: [50, 200],
   e2eWarmupSeconds: setting('BENCH_E2E_WARMUP_SECONDS', 0.5, 2),
   e2eSeconds: setting('BENCH_E2E_SECONDS', 1.5, 10),
-  drainEvents: setting('BENCH_DRAIN_EVENTS', 1000, 5000),
+  // Enough that the drain runs for seconds: a short one mostly measures each process's warm-up (JIT).
+  drainEvents: setting('BENCH_DRAIN_EVENTS', 1000, 20000),
   mcpRate: 50,
   mcpEvents: setting('BENCH_MCP_EVENTS', 75, 500),
   catchUpCapSeconds: setting('BENCH_CATCHUP_CAP_SECONDS', 10, 30),
