@@ -35,6 +35,22 @@ async function enqueue({ redisUrl, prefix, queueName = DEFAULT_QUEUE, jobs }) {
   await connection.quit();
 }
 
+/** One delivery: signs `body` the Standard Webhooks way and POSTs it; a non-2xx answer throws. */
+async function postSigned({ agent, url, key, id, body }) {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  const res = await request(url, {
+    method: 'POST',
+    dispatcher: agent,
+    body,
+    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
+  await res.body.dump();
+  if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`sink answered ${res.statusCode}`);
+}
+
 function main() {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = process.env.BASELINE_PREFIX ?? 'bullmq-baseline';
@@ -47,18 +63,7 @@ function main() {
     process.env.QUEUE ?? DEFAULT_QUEUE,
     async (job) => {
       const { id, body } = job.data;
-      const timestamp = Math.floor(Date.now() / 1000);
-      const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-      const res = await request(sinkUrl, {
-        method: 'POST',
-        dispatcher: agent,
-        body,
-        headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
-      await res.body.dump();
-      if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`sink answered ${res.statusCode}`);
+      await postSigned({ agent, url: sinkUrl, key, id, body });
     },
     { connection, prefix: `${prefix}:bull`, concurrency: Number(process.env.CONCURRENCY ?? 32) },
   );
@@ -81,4 +86,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { enqueue, DEFAULT_QUEUE };
+module.exports = { enqueue, keyOf, postSigned, DEFAULT_QUEUE };

@@ -1,23 +1,19 @@
 #!/usr/bin/env node
 /*
- * Floor of any delivery worker that uses undici: no queue, no Redis, nothing recorded. It signs each
- * body the Standard Webhooks way (as bench/baselines/bullmq-worker.js) and POSTs it with undici over a
- * keep-alive pool, CONCURRENCY at a time, to the same sink. Its CPU per delivery is what the HTTP
- * client and the signature cost alone; the delivery-capacity target is set against it in
- * docs/performance.md (what a worker may spend at 1.5x the bare BullMQ worker's rate).
+ * Floor of any delivery worker that uses undici: no queue, no Redis, nothing recorded. It makes the
+ * bare BullMQ worker's own signed POST (bench/baselines/bullmq-worker.js: Standard Webhooks signature,
+ * undici over a keep-alive pool), CONCURRENCY at a time, to the same sink. Its CPU per delivery is
+ * what the HTTP client and the signature cost alone; the delivery-capacity target is set against it
+ * in docs/performance.md (what a worker may spend at 1.5x the bare BullMQ worker's rate).
  *
  * As a child process (bench/performance.bench.js): SINK_URL, CONCURRENCY (default 32), WEBHOOK_SECRET;
  * the parent hands it the bodies ({op: 'load', bodies: [{id, body}]}) before it starts timing, then
  * says {op: 'send'}, which is answered {sent, failed} once every POST has its answer.
  */
 'use strict';
-const { createHmac } = require('node:crypto');
-const { Agent, request } = require('undici');
-
-function keyOf(secret) {
-  const match = /^whsec_(.+)$/.exec(secret);
-  return match ? Buffer.from(match[1], 'base64') : Buffer.from(secret, 'utf8');
-}
+const { Agent } = require('undici');
+// The bare BullMQ worker's own POST, so the two differ by the queue only.
+const { keyOf, postSigned } = require('./bullmq-worker');
 
 function main() {
   const sinkUrl = process.env.SINK_URL;
@@ -26,21 +22,6 @@ function main() {
   const concurrency = Number(process.env.CONCURRENCY ?? 32);
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   let bodies = [];
-
-  async function send(id, body) {
-    const timestamp = Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-    const res = await request(sinkUrl, {
-      method: 'POST',
-      dispatcher: agent,
-      body,
-      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    });
-    await res.body.dump();
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`sink answered ${res.statusCode}`);
-  }
 
   process.on('message', async (message) => {
     if (message?.op === 'load') {
@@ -52,7 +33,7 @@ function main() {
       const lane = async () => {
         while (next < bodies.length) {
           const { id, body } = bodies[next++];
-          await send(id, body).catch(() => failed++);
+          await postSigned({ agent, url: sinkUrl, key, id, body }).catch(() => failed++);
         }
       };
       await Promise.all(Array.from({ length: concurrency }, lane));
