@@ -319,6 +319,11 @@ function deliveryBody(wamid, id) {
   });
 }
 
+/** The drain's N bodies for the baselines: what the hub would deliver for N Meta messages, with their event ids. */
+function drainBodies(tag) {
+  return Array.from({ length: S.drainEvents }, (_, n) => ({ id: `evt_${tag}${n}`, body: deliveryBody(`wamid.b-${tag}-${n}`, `evt_${tag}${n}`) }));
+}
+
 /** What the sink and Redis have used so far (µs), read before and after a drain. */
 async function drainSideCpu() {
   return { sinkNs: K.cpuSnapshot(sink.pid), redisUs: await redisCpuUs() };
@@ -341,6 +346,24 @@ function drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter) 
   };
 }
 
+/**
+ * Times a drain from now until the sink has every accepted event: the drainer's CPU (process `pid`),
+ * the sink's and Redis's, and the drainer's RSS at the end. `start` sets the drainer going, if it
+ * does not go by itself.
+ */
+async function timeDrain(pid, tag, accepted, start = () => undefined) {
+  const readyNs = K.nowNs();
+  const before = K.cpuSnapshot(pid);
+  const sideBefore = await drainSideCpu();
+  const started = start();
+  const drained = await awaitSink(tag, accepted, readyNs, 120);
+  const cpuNs = K.cpuDeltaNs(before, K.cpuSnapshot(pid));
+  const sideAfter = await drainSideCpu();
+  await started;
+  const rss = K.rssOfTree(pid);
+  return { ...drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
+}
+
 /** Scenario 3, the hub: ingest N with a gateway only, stop it, start a worker, time the drain at the sink. */
 async function hubDrain(round) {
   const prefix = `bench-perf-${RUN_ID}-drain-r${round}`;
@@ -357,14 +380,7 @@ async function hubDrain(round) {
     gateway = undefined;
     const port = await K.freePort();
     worker = await startHubProcess(port, { ...HUB_ENV, HUB_ROLE: 'worker', HUB_PREFIX: prefix }, { nodeArgs: HUB_NODE_ARGS });
-    const readyNs = K.nowNs();
-    const before = K.cpuSnapshot(worker.pid);
-    const sideBefore = await drainSideCpu();
-    const drained = await awaitSink(tag, accepted, readyNs, 120);
-    const cpuNs = K.cpuDeltaNs(before, K.cpuSnapshot(worker.pid));
-    const sideAfter = await drainSideCpu();
-    const rss = K.rssOfTree(worker.pid);
-    return { ...drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
+    return await timeDrain(worker.pid, tag, accepted);
   } finally {
     if (gateway) await stopProcess(gateway);
     if (worker) await stopProcess(worker);
@@ -378,20 +394,12 @@ async function bullmqDrain(round) {
   const tag = tagOf();
   let worker;
   try {
-    const jobs = Array.from({ length: S.drainEvents }, (_, n) => ({ id: `evt_${tag}${n}`, body: deliveryBody(`wamid.b-${tag}-${n}`, `evt_${tag}${n}`) }));
+    const jobs = drainBodies(tag);
     await enqueue({ redisUrl: REDIS_URL, prefix, jobs });
     worker = await K.spawnChild(join(__dirname, 'baselines', 'bullmq-worker.js'), {
       REDIS_URL, BASELINE_PREFIX: prefix, CONCURRENCY: String(CONCURRENCY), SINK_URL: `http://127.0.0.1:${sink.port}/drain/bullmq`, WEBHOOK_SECRET: WHSEC,
     });
-    const readyNs = K.nowNs();
-    const before = K.cpuSnapshot(worker.pid);
-    const sideBefore = await drainSideCpu();
-    const accepted = new Set(jobs.map((_, n) => n));
-    const drained = await awaitSink(tag, accepted, readyNs, 120);
-    const cpuNs = K.cpuDeltaNs(before, K.cpuSnapshot(worker.pid));
-    const sideAfter = await drainSideCpu();
-    const rss = K.rssOfTree(worker.pid);
-    return { ...drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
+    return await timeDrain(worker.pid, tag, new Set(jobs.map((_, n) => n)));
   } finally {
     if (worker) await K.stopChild(worker.child);
     await cleanup(prefix);
@@ -402,28 +410,15 @@ async function bullmqDrain(round) {
  * Scenario 3, the floor: the same N bodies signed and POSTed by undici alone (no queue, no Redis), what
  * the HTTP client and the signature cost any worker that uses them.
  */
-async function senderDrain(round) {
-  const prefix = `bench-perf-${RUN_ID}-sender-r${round}`;
+async function senderDrain() {
   const tag = tagOf();
-  let sender;
+  const bodies = drainBodies(tag);
+  const sender = await K.spawnChild(join(__dirname, 'baselines', 'undici-sender.js'), { CONCURRENCY: String(CONCURRENCY), SINK_URL: `http://127.0.0.1:${sink.port}/drain/sender`, WEBHOOK_SECRET: WHSEC });
   try {
-    const bodies = Array.from({ length: S.drainEvents }, (_, n) => ({ id: `evt_${tag}${n}`, body: deliveryBody(`wamid.b-${tag}-${n}`, `evt_${tag}${n}`) }));
-    sender = await K.spawnChild(join(__dirname, 'baselines', 'undici-sender.js'), { CONCURRENCY: String(CONCURRENCY), SINK_URL: `http://127.0.0.1:${sink.port}/drain/sender`, WEBHOOK_SECRET: WHSEC });
     await K.ask(sender.child, { op: 'load', bodies });
-    const readyNs = K.nowNs();
-    const before = K.cpuSnapshot(sender.pid);
-    const sideBefore = await drainSideCpu();
-    const sent = K.ask(sender.child, { op: 'send' }).catch(() => undefined);
-    const accepted = new Set(bodies.map((_, n) => n));
-    const drained = await awaitSink(tag, accepted, readyNs, 120);
-    const cpuNs = K.cpuDeltaNs(before, K.cpuSnapshot(sender.pid));
-    const sideAfter = await drainSideCpu();
-    await sent;
-    const rss = K.rssOfTree(sender.pid);
-    return { ...drainFigures(accepted, drained, readyNs, cpuNs, sideBefore, sideAfter), rss, rssMaxMb: Math.max(...rss.map((p) => p.rssMb)) };
+    return await timeDrain(sender.pid, tag, new Set(bodies.map((_, n) => n)), () => K.ask(sender.child, { op: 'send' }).catch(() => undefined));
   } finally {
-    if (sender) await K.stopChild(sender.child);
-    await cleanup(prefix);
+    await K.stopChild(sender.child);
   }
 }
 
