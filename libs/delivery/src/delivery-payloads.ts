@@ -6,8 +6,8 @@ import { DeliveriesRepository } from './deliveries.repository';
 
 /**
  * Bytes of bodies kept in memory per process. Under `npm start` at saturation the forked worker falls
- * behind the gateway by some 20,000-30,000 deliveries (about 500 bytes each in the benchmark) before it catches
- * up; the bodies of that backlog fit.
+ * behind the gateway by 16,000-25,000 deliveries (about 500 bytes each in the benchmark) before it
+ * catches up; the bodies of that backlog fit.
  */
 const CACHE_BYTES = 16 * 1024 * 1024;
 /** Bodies older than this go (their deliveries were taken by another worker, or never come). */

@@ -56,8 +56,8 @@ for i = 1, n do
   local indexKey = KEYS[2 * i + 4]
   local a = 9 + (i - 1) * 4
   local id = ARGV[a]
-  -- Sets the key only when absent, and answers what it held (Redis 7: NX with GET).
-  local prior = redis.call('SET', dedupeKey, id, 'NX', 'GET', 'EX', dedupeTtl)
+  -- Set only when absent (one command for a new event); a duplicate reads the first event's id.
+  local prior = not redis.call('SET', dedupeKey, id, 'NX', 'EX', dedupeTtl) and redis.call('GET', dedupeKey)
   if prior then
     if count and redis.call('HINCRBY', stats, 'duplicates', 1) == 1 then statsCreated = true end
     out[#out + 1] = 0
