@@ -65,6 +65,12 @@ describe('WhatsApp ingress (real app, real Redis)', () => {
     const windows = await hub.redis.keys(`{${hub.config.prefix}}:rate:whatsapp:*`);
     expect(windows.length).toBeGreaterThan(0);
     for (const window of windows) expect(await hub.redis.pttl(window)).toBeGreaterThan(0);
+    // A duplicate can be an hour's first count: it makes the hash and gives it its lifetime.
+    await hub.redis.del(stats);
+    expect((await postMeta(body)).status).toBe(200);
+    const [remade] = await hub.redis.keys(`{${hub.config.prefix}}:stats:whatsapp:*`);
+    expect(await hub.redis.hget(remade, 'duplicates')).toBe('3');
+    expect(await hub.redis.ttl(remade)).toBeGreaterThan(48 * 3600);
   });
 
   it('accepts raw bytes with escaped unicode and \\/ (a verifier that re-serialises JSON fails here)', async () => {
