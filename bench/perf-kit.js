@@ -51,13 +51,13 @@ function spawnChild(script, env, { nodeArgs = [], timeoutMs = 20_000 } = {}) {
 }
 
 /** A request/answer over a child's IPC channel (messages carry a `rid`). */
-function ask(child, message) {
+function ask(child, message, timeoutMs = 10_000) {
   const rid = `${process.pid}-${Math.random().toString(36).slice(2)}`;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.off('message', onMessage);
-      reject(new Error(`no answer to ${message.op}`));
-    }, 10_000);
+      reject(new Error(`no answer to ${message.op} within ${timeoutMs} ms`));
+    }, timeoutMs);
     function onMessage(answer) {
       if (answer?.rid !== rid) return;
       clearTimeout(timer);

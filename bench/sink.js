@@ -4,7 +4,7 @@
  * share an event loop with the load generator. It answers 204 at once and records, per event, the
  * first arrival on the monotonic clock (process.hrtime, CLOCK_MONOTONIC on Linux: comparable with the
  * parent's clock). Events are told apart by the WhatsApp message id the bench put in them,
- * `wamid.b-<tag>-<n>`, found in `data.message.id` (the hub's delivery body and the BullMQ baseline's)
+ * `wamid.b-<tag>-<n>`, found in `data.message.id` (the hub's delivery body and the delivery baselines')
  * or `data.id`; anything else is counted as "other".
  *
  * The parent asks over IPC: {rid, op: 'count', tag} -> {unique, total, firstNs, lastNs};

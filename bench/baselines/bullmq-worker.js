@@ -11,18 +11,13 @@
  * the jobs first with `enqueue()` from this file, then starts the process and times the drain at the sink.
  */
 'use strict';
-const { createHmac } = require('node:crypto');
 const { Queue, Worker } = require('bullmq');
 const IORedis = require('ioredis');
-const { Agent, request } = require('undici');
+const { Agent } = require('undici');
+const { keyOf, postSigned } = require('./signed-post');
 
 const DEFAULT_QUEUE = 'deliveries';
 const JOB_OPTIONS = { attempts: 8, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 14 * 86_400 } };
-
-function keyOf(secret) {
-  const match = /^whsec_(.+)$/.exec(secret);
-  return match ? Buffer.from(match[1], 'base64') : Buffer.from(secret, 'utf8');
-}
 
 /** Queues `jobs` ([{id, body}]) in bulk, 1000 at a time; resolves when they are all waiting. */
 async function enqueue({ redisUrl, prefix, queueName = DEFAULT_QUEUE, jobs }) {
@@ -33,22 +28,6 @@ async function enqueue({ redisUrl, prefix, queueName = DEFAULT_QUEUE, jobs }) {
   }
   await queue.close();
   await connection.quit();
-}
-
-/** One delivery: signs `body` the Standard Webhooks way and POSTs it; a non-2xx answer throws. */
-async function postSigned({ agent, url, key, id, body }) {
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-  const res = await request(url, {
-    method: 'POST',
-    dispatcher: agent,
-    body,
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
-    headersTimeout: 10_000,
-    bodyTimeout: 10_000,
-  });
-  await res.body.dump();
-  if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`sink answered ${res.statusCode}`);
 }
 
 function main() {
@@ -86,4 +65,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { enqueue, keyOf, postSigned, DEFAULT_QUEUE };
+module.exports = { enqueue, DEFAULT_QUEUE };

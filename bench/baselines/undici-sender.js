@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /*
  * Floor of any delivery worker that uses undici: no queue, no Redis, nothing recorded. It makes the
- * bare BullMQ worker's own signed POST (bench/baselines/bullmq-worker.js: Standard Webhooks signature,
+ * bare BullMQ worker's own signed POST (bench/baselines/signed-post.js: Standard Webhooks signature,
  * undici over a keep-alive pool), CONCURRENCY at a time, to the same sink. Its CPU per delivery is
  * what the HTTP client and the signature cost alone; the delivery-capacity target is set against it
  * in docs/performance.md (what a worker may spend at 1.5x the bare BullMQ worker's rate).
@@ -13,7 +13,7 @@
 'use strict';
 const { Agent } = require('undici');
 // The bare BullMQ worker's own POST, so the two differ by the queue only.
-const { keyOf, postSigned } = require('./bullmq-worker');
+const { keyOf, postSigned } = require('./signed-post');
 
 function main() {
   const sinkUrl = process.env.SINK_URL;
