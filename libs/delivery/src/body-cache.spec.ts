@@ -2,7 +2,7 @@ import { BodyCache } from './body-cache';
 
 describe('BodyCache', () => {
   let now = 0;
-  const cache = (maxLength = 100) => new BodyCache({ maxLength, maxAgeMs: 1_000, protectMs: 100 }, () => now);
+  const cache = (maxLength = 100, maxEntryLength = maxLength) => new BodyCache({ maxLength, maxEntryLength, maxAgeMs: 1_000, protectMs: 100 }, () => now);
   beforeEach(() => (now = 0));
 
   it('drops a planned body with its last expected read', () => {
@@ -65,10 +65,11 @@ describe('BodyCache', () => {
     expect(c.size).toEqual({ planned: 0, kept: 0, length: 0 });
   });
 
-  it('refuses a body longer than the whole cache', () => {
-    const c = cache(3);
+  it('refuses a body longer than maxEntryLength, evicting nothing for it', () => {
+    const c = cache(12, 3);
+    c.keep('r', 'rrr');
     c.expect('a', 'xxxx');
     c.keep('b', 'yyyy');
-    expect(c.size.length).toBe(0);
+    expect(c.size).toEqual({ planned: 0, kept: 1, length: 3 });
   });
 });

@@ -28,7 +28,8 @@ export class BodyCache {
   private length = 0;
 
   constructor(
-    private readonly options: { maxLength: number; maxAgeMs: number; protectMs: number },
+    /** maxEntryLength: a longer body is never kept (one large body must not empty the cache). */
+    private readonly options: { maxLength: number; maxEntryLength: number; maxAgeMs: number; protectMs: number },
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -69,21 +70,25 @@ export class BodyCache {
     return { planned: this.planned.size, kept: this.kept.size, length: this.length };
   }
 
-  /** Drops what is older than maxAgeMs (each map is in insertion order, so the oldest are first). */
+  /** Drops what is older than maxAgeMs, and answers the time. */
   private prune(): number {
     const now = this.now();
-    for (const map of [this.planned, this.kept]) {
-      for (const [key, entry] of map) {
-        if (now - entry.at < this.options.maxAgeMs) break;
-        this.drop(map, key);
-      }
-    }
+    this.pruneMap(this.planned, now);
+    this.pruneMap(this.kept, now);
     return now;
+  }
+
+  /** Each map is in insertion order, so the oldest are first. */
+  private pruneMap(map: Map<string, Entry>, now: number): void {
+    for (const [key, entry] of map) {
+      if (now - entry.at < this.options.maxAgeMs) return;
+      this.drop(map, key);
+    }
   }
 
   /** Evicts bodies read from Redis, then (for a planned body) planned ones past protectMs, oldest first. */
   private makeRoom(length: number, now: number, forPlanned: boolean): boolean {
-    if (length > this.options.maxLength) return false;
+    if (length > this.options.maxEntryLength) return false;
     for (const [key] of this.kept) {
       if (this.length + length <= this.options.maxLength) break;
       this.drop(this.kept, key);

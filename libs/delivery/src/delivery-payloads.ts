@@ -28,7 +28,7 @@ const CACHE_PROTECT_MS = 10_000;
  */
 @Injectable()
 export class DeliveryPayloads {
-  private readonly cache = new BodyCache({ maxLength: CACHE_LENGTH, maxAgeMs: CACHE_MAX_AGE_MS, protectMs: CACHE_PROTECT_MS });
+  private readonly cache = new BodyCache({ maxLength: CACHE_LENGTH, maxEntryLength: CACHE_LENGTH / 4, maxAgeMs: CACHE_MAX_AGE_MS, protectMs: CACHE_PROTECT_MS });
 
   constructor(
     private readonly keys: RedisKeys,
@@ -47,7 +47,7 @@ export class DeliveryPayloads {
     const cached = this.cache.take(key);
     if (cached !== undefined) return cached;
     const body = await this.deliveries.payloadBody(key);
-    if (body !== null && body.length <= CACHE_LENGTH / 4) this.cache.keep(key, body);
+    if (body !== null) this.cache.keep(key, body);
     return body;
   }
 
@@ -56,6 +56,6 @@ export class DeliveryPayloads {
    * that sends no deliveries (a gateway storing a replay or a redrive) keeps nothing.
    */
   remember(key: string, body: string): void {
-    if (this.config.runsWorker && body.length <= CACHE_LENGTH / 4) this.cache.expect(key, body);
+    if (this.config.runsWorker) this.cache.expect(key, body);
   }
 }
